@@ -1,0 +1,164 @@
+"""What CI and COS calls share: SDK clients per region, error translation and read retries.
+
+Both CI and COS are signed and sent by cos-python-sdk-v5. The SDK's own retry loop is switched off
+(it sleeps 1+2+3 s on every 5xx and never retries 429); reads are retried here with tenacity, and
+writes are never retried.
+"""
+
+import json
+import logging
+import threading
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import requests
+import tenacity
+from qcloud_cos import CosConfig, CosS3Client
+from qcloud_cos.cos_exception import CosClientError, CosServiceError
+
+from .errors import ApiError
+from .settings import Credentials
+
+# The SDK logs request headers (including the security token) at DEBUG and whole error bodies at
+# ERROR; neither belongs in the function's log, which carries our own JSON lines.
+logging.getLogger("qcloud_cos").setLevel(logging.CRITICAL)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retries for reads: throttling, 5xx, dropped connections and garbled bodies."""
+
+    attempts: int = 3
+    initial_wait: float = 0.2
+    max_wait: float = 2.0
+    sleep: Callable[[float], None] = tenacity.nap.sleep
+
+    def call(self, fn):
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.attempts),
+            wait=tenacity.wait_exponential_jitter(initial=self.initial_wait, max=self.max_wait),
+            retry=tenacity.retry_if_exception(lambda e: isinstance(e, ApiError) and e.retryable),
+            sleep=self.sleep,
+            reraise=True,
+        )
+        return retrying(fn)
+
+
+NO_RETRY = RetryPolicy(attempts=1)
+DEFAULT_RETRY = RetryPolicy()
+
+
+def _retryable(status: Optional[int], code: str) -> bool:
+    return status is None or status == 429 or status >= 500 or code in ("SlowDown", "MalformedResponse")
+
+
+def parse_error_body(body: str) -> dict[str, str]:
+    """Code, Message and RequestId from a CI/COS XML (or JSON) error body; '' where absent.
+
+    The SDK's own parser needs a <Resource> element that CI's errors do not have, and then says
+    only 'Unknown', so the raw body is read here.
+    """
+    found = {"Code": "", "Message": "", "RequestId": ""}
+    text = (body or "").strip()
+    if not text:
+        return found
+    try:
+        root = ET.fromstring(text)
+        for name in found:
+            node = root.find(name)
+            if node is not None and node.text:
+                found[name] = node.text.strip()
+        return found
+    except ET.ParseError:
+        pass
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return found
+    if isinstance(data, dict):
+        data = data.get("Error", data) if isinstance(data.get("Error", data), dict) else data
+        for name in found:
+            if isinstance(data.get(name), str):
+                found[name] = data[name]
+    return found
+
+
+def translate(api: str, exc: Exception) -> ApiError:
+    """Turn whatever the SDK raised into an ApiError that keeps the service's own words."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, CosServiceError):
+        status = exc.get_status_code()
+        origin = exc.get_origin_msg()
+        parsed = parse_error_body(origin if isinstance(origin, str) else "")
+        digest = exc.get_digest_msg()
+        request_id = parsed["RequestId"]
+        if not request_id and hasattr(digest, "get"):
+            # An empty error body leaves only the response headers to go by.
+            request_id = (digest.get("x-ci-request-id") or digest.get("x-cos-request-id")
+                          or digest.get("requestid") or "")
+        code = parsed["Code"] or (f"HTTP{status}" if status else "Unknown")
+        return ApiError(
+            api=api,
+            http_status=status,
+            code=code,
+            message=parsed["Message"] or "the service gave no readable error body",
+            request_id=request_id or "",
+            retryable=_retryable(status, code),
+        )
+    if isinstance(exc, (CosClientError, requests.RequestException)):
+        return ApiError(api=api, code="ConnectionError", message=str(exc)[:300], retryable=True)
+    return ApiError(
+        api=api,
+        code="MalformedResponse",
+        message=f"unreadable answer ({type(exc).__name__}: {str(exc)[:200]})",
+        retryable=True,
+    )
+
+
+class Trace:
+    """The calls made for one bucket: API, HTTP status and the service's request id."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.calls: list[dict] = []
+
+    def add(self, api: str, request_id: str, http_status: Optional[int] = 200):
+        with self._lock:
+            self.calls.append({"api": api, "http_status": http_status, "request_id": request_id or ""})
+
+    def add_error(self, err: ApiError):
+        self.add(err.api, err.request_id, err.http_status)
+
+
+class CosClients:
+    """One SDK client per region over one shared, pooled HTTP session."""
+
+    def __init__(self, credentials: Credentials, pool_size: int = 8, timeout: int = 10,
+                 scheme: str = "https"):
+        self._credentials = credentials
+        self._timeout = timeout
+        self._scheme = scheme
+        self._lock = threading.Lock()
+        self._clients: dict[str, CosS3Client] = {}
+        self.session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+
+    def for_region(self, region: str) -> CosS3Client:
+        with self._lock:
+            client = self._clients.get(region)
+            if client is None:
+                conf = CosConfig(
+                    Region=region,
+                    SecretId=self._credentials.secret_id,
+                    SecretKey=self._credentials.secret_key,
+                    Token=self._credentials.token,
+                    Scheme=self._scheme,
+                    Timeout=self._timeout,
+                )
+                client = CosS3Client(conf, retry=0, session=self.session)
+                self._clients[region] = client
+            return client

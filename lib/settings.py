@@ -1,0 +1,140 @@
+"""Settings from the environment, validated once; anything invalid stops the run before any call."""
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .buckets import InvalidBucket, validate_appid, validate_region
+
+SERVICES = ("media", "pic", "doc", "asr", "file", "ai")
+
+# COS tag keys: letters, digits, spaces and + - = . _ : / @ (1-128 characters).
+_TAG_KEY_RE = re.compile(r"^[A-Za-z0-9 +\-=._:/@]{1,128}$")
+
+
+class SettingsError(ValueError):
+    """An environment setting that cannot be used; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    secret_id: str
+    secret_key: str = field(repr=False)
+    token: Optional[str] = field(default=None, repr=False)
+
+    def __bool__(self):
+        return bool(self.secret_id and self.secret_key)
+
+
+@dataclass(frozen=True)
+class Settings:
+    dry_run: bool = True
+    tag_key: str = "ci-unbind"
+    protect_tag_key: str = "ci-unbind-protect"
+    regions: frozenset[str] = frozenset()  # empty: every region
+    max_per_run: int = 20
+    concurrency: int = 8
+    blocking_services: frozenset[str] = frozenset(SERVICES)
+    appid: Optional[str] = None
+    credentials: Credentials = field(default=Credentials("", ""), repr=False)
+
+    def region_allowed(self, region: str) -> bool:
+        return not self.regions or region in self.regions
+
+
+def _bool(env, name, default):
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value not in ("true", "false"):
+        raise SettingsError(f"{name} must be true or false, not {raw!r}")
+    return value == "true"
+
+
+def _int(env, name, default, low, high):
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip(), 10)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, not {value}")
+    return value
+
+
+def _tag_key(env, name, default):
+    raw = env.get(name)
+    value = default if raw is None or raw.strip() == "" else raw.strip()
+    if not _TAG_KEY_RE.match(value):
+        raise SettingsError(f"{name} is not a valid tag key: {raw!r}")
+    return value
+
+
+def _list(raw):
+    return [item.strip() for item in (raw or "").split(",") if item.strip()]
+
+
+def load(env: Optional[Mapping[str, str]] = None) -> Settings:
+    """Read and validate every setting; raise SettingsError naming the first bad one."""
+    env = os.environ if env is None else env
+    regions = _list(env.get("CI_UNBIND_REGIONS"))
+    for region in regions:
+        try:
+            validate_region(region)
+        except InvalidBucket:
+            raise SettingsError(f"CI_UNBIND_REGIONS has an invalid region: {region!r}") from None
+
+    raw_services = env.get("CI_UNBIND_BLOCKING_SERVICES")
+    services = list(SERVICES) if raw_services is None else _list(raw_services)
+    unknown = sorted(set(services) - set(SERVICES))
+    if unknown:
+        raise SettingsError(
+            f"CI_UNBIND_BLOCKING_SERVICES has unknown services {unknown}; known: {', '.join(SERVICES)}"
+        )
+
+    appid = (env.get("TENCENTCLOUD_APPID") or "").strip() or None
+    if appid is not None:
+        try:
+            validate_appid(appid)
+        except InvalidBucket:
+            raise SettingsError("TENCENTCLOUD_APPID must be digits") from None
+
+    tag_key = _tag_key(env, "CI_UNBIND_TAG_KEY", "ci-unbind")
+    protect_key = _tag_key(env, "CI_UNBIND_PROTECT_TAG_KEY", "ci-unbind-protect")
+    if tag_key == protect_key:
+        raise SettingsError("CI_UNBIND_TAG_KEY and CI_UNBIND_PROTECT_TAG_KEY must differ")
+
+    return Settings(
+        dry_run=_bool(env, "CI_UNBIND_DRY_RUN", True),
+        tag_key=tag_key,
+        protect_tag_key=protect_key,
+        regions=frozenset(regions),
+        max_per_run=_int(env, "CI_UNBIND_MAX_PER_RUN", 20, 0, 10000),
+        concurrency=_int(env, "CI_UNBIND_CONCURRENCY", 8, 1, 64),
+        blocking_services=frozenset(services),
+        appid=appid,
+        credentials=Credentials(
+            secret_id=env.get("TENCENTCLOUD_SECRETID", ""),
+            secret_key=env.get("TENCENTCLOUD_SECRETKEY", ""),
+            token=env.get("TENCENTCLOUD_SESSIONTOKEN") or None,
+        ),
+    )
+
+
+def public_view(settings: Settings) -> dict:
+    """The settings as they may appear in a log line: never the credentials."""
+    return {
+        "dry_run": settings.dry_run,
+        "tag_key": settings.tag_key,
+        "protect_tag_key": settings.protect_tag_key,
+        "regions": sorted(settings.regions),
+        "max_per_run": settings.max_per_run,
+        "concurrency": settings.concurrency,
+        "blocking_services": sorted(settings.blocking_services),
+        "appid": settings.appid,
+    }
