@@ -1,0 +1,166 @@
+"""The decision for one bucket, as a pure function of what is known about it.
+
+`decide` walks the contract's order (DESIGN.md, Decision). When it needs a fact that has not been
+gathered yet it says so with `Need`, and the caller gathers exactly that and asks again; so the
+order of calls follows the order of the decision and a bucket that is `not_requested` costs one
+call. Given the same facts it always gives the same answer, so it is tested as a table.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Optional, Union
+
+from .buckets import BucketRef
+from .errors import ApiError
+from .settings import Settings
+
+OUTCOMES = ("unbound", "would_unbind", "blocked", "refused", "not_bound", "unbinding", "skipped",
+            "deferred", "error")
+
+# What the caller must gather next.
+NEED_TAGS, NEED_STATUS, NEED_BLOCKERS, NEED_SLOT = "tags", "status", "blockers", "slot"
+# The slot answer: a place under the per-run cap, or why there is none.
+GRANTED, CAP, DEADLINE = "granted", "max_per_run", "deadline"
+# The action for an eligible bucket with a slot.
+UNBIND = "unbind"
+
+
+@dataclass(frozen=True)
+class Need:
+    what: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: str
+    reasons: tuple = ()
+    action: Optional[str] = None  # UNBIND when the caller must send PUT /?unbind
+
+
+@dataclass
+class Facts:
+    ref: BucketRef
+    started_after_deadline: bool = False
+    tags: Optional[dict] = None
+    tags_error: Optional[ApiError] = None
+    status: Optional[str] = None
+    status_error: Optional[ApiError] = None
+    blockers: Optional[list] = None  # None: not gathered; [] gathered, none found
+    check_errors: list = field(default_factory=list)
+    slot: Optional[str] = None
+
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_request_value(value: str) -> Union[bool, datetime, None]:
+    """`true` (any case) -> True; an ISO date or datetime -> its UTC instant; anything else -> None.
+
+    A date alone means midnight UTC; a datetime without a zone is taken as UTC.
+    """
+    text = (value or "").strip()
+    if text.lower() == "true":
+        return True
+    if not text or not text[0].isdigit():
+        return None
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        if _DATE_RE.match(text):
+            parsed = datetime.strptime(text, "%Y-%m-%d")
+        else:
+            parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def _reason(code: str, **details) -> dict:
+    return {"code": code, **details}
+
+
+def _skip(code: str, **details) -> Decision:
+    return Decision("skipped", (_reason(code, **details),))
+
+
+def decide(facts: Facts, settings: Settings, now: datetime, dry_run: bool) -> Union[Decision, Need]:
+    ref = facts.ref
+
+    # 2. where the bucket is and whose it is
+    if not settings.region_allowed(ref.region):
+        return _skip("region_excluded", allowed=sorted(settings.regions))
+    if settings.appid is not None and ref.appid != settings.appid:
+        return _skip("foreign_account", appid=ref.appid)
+    if facts.started_after_deadline:
+        return Decision("deferred", (_reason(DEADLINE),))
+
+    # 3. the owner's request, read live
+    if facts.tags_error is not None:
+        return Decision("error", (facts.tags_error.as_reason(),))
+    if facts.tags is None:
+        return Need(NEED_TAGS)
+    if settings.tag_key not in facts.tags:
+        return _skip("not_requested", tag_key=settings.tag_key)
+    raw = facts.tags[settings.tag_key]
+    requested = parse_request_value(raw)
+    if requested is None:
+        return _skip("not_requested", tag_key=settings.tag_key, value=raw,
+                     detail="the value is neither true nor an ISO date")
+    if settings.protect_tag_key in facts.tags:
+        return _skip("protected", tag_key=settings.protect_tag_key)
+    if isinstance(requested, datetime) and requested > now:
+        return _skip("not_due", not_before=requested.isoformat().replace("+00:00", "Z"))
+
+    # 4. binding status
+    if facts.status_error is not None:
+        return Decision("error", (facts.status_error.as_reason(),))
+    if facts.status is None:
+        return Need(NEED_STATUS)
+    if facts.status == "off":
+        return Decision("not_bound", (_reason("ci_status", status="off"),))
+    if facts.status == "unbinding":
+        return Decision("unbinding", (_reason("ci_status", status="unbinding"),))
+    if facts.status != "on":
+        return Decision("error", (_reason("unknown_status", status=facts.status),))
+
+    # 5. blockers, every one of them, and 6. checks that could not be made
+    if facts.blockers is None:
+        return Need(NEED_BLOCKERS)
+    failures = tuple(err.as_reason() for err in facts.check_errors)
+    if facts.blockers:
+        return Decision("blocked", tuple(facts.blockers) + failures)
+    if failures:
+        return Decision("error", failures)
+
+    # 7. the run's cap and time budget
+    if facts.slot is None:
+        return Need(NEED_SLOT)
+    if facts.slot != GRANTED:
+        return Decision("deferred", (_reason(facts.slot),))
+
+    # 8. act
+    if dry_run:
+        return Decision("would_unbind", (_reason("dry_run"),))
+    return Decision("unbind", (), action=UNBIND)
+
+
+def after_unbind(put_request_id: str, verified: Optional[str], verify_error: Optional[ApiError]) -> Decision:
+    """The outcome of an accepted PUT /?unbind, from the status read that followed it."""
+    accepted = _reason("unbind_accepted", request_id=put_request_id)
+    if verified in ("unbinding", "off"):
+        return Decision("unbound", (accepted, _reason("ci_status", status=verified)))
+    if verify_error is not None:
+        return Decision("error", (accepted, _reason("unverified"), verify_error.as_reason()))
+    return Decision("error", (accepted, _reason("unverified", status=verified)))
+
+
+def refused(http_status: int, code: str, message: str, request_id: str) -> Decision:
+    return Decision("refused", (_reason("unbind_refused", http_status=http_status, service_code=code,
+                                        message=message, request_id=request_id),))
+
+
+def failed_unbind(err: ApiError) -> Decision:
+    return Decision("error", (err.as_reason(),))

@@ -1,0 +1,265 @@
+"""One invocation: settings, trigger, the buckets to look at, each decided and acted on, the report.
+
+Every trigger goes through `Runner.run`; the timer differs only in where its buckets come from, and
+dry run differs only in the last step (`decide` answers `would_unbind` instead of `unbind`).
+"""
+
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable, Optional, Union
+
+from . import report as reports
+from .buckets import BucketRef
+from .checks import Checker, ServiceIndex
+from .ci import CIClient, UnbindRefused
+from .cosapi import DEFAULT_RETRY, CosClients, RetryPolicy, Trace
+from .decide import (
+    CAP,
+    DEADLINE,
+    GRANTED,
+    NEED_SLOT,
+    UNBIND,
+    Decision,
+    Facts,
+    Need,
+    after_unbind,
+    decide,
+    failed_unbind,
+    refused,
+)
+from .discovery import TagFinder
+from .errors import ApiError
+from .settings import Settings, SettingsError, load, public_view
+from .tags import TagReader
+from .triggers import InvalidEvent, parse
+
+# Status reads after an accepted unbind, and the pause before each one after the first.
+VERIFY_PAUSES = (0.0, 0.5, 1.0)
+_MAX_STEPS = 16
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def deadline_from(context, start: float) -> Optional[float]:
+    """Start plus the function's time limit, less a margin to finish an unbind already begun."""
+    limit_ms = None
+    if isinstance(context, dict):
+        limit_ms = context.get("time_limit_in_ms")
+    else:
+        limit_ms = getattr(context, "time_limit_in_ms", None)
+    try:
+        limit = float(limit_ms) / 1000.0
+    except (TypeError, ValueError):
+        return None
+    if limit <= 0:
+        return None
+    margin = min(max(limit * 0.1, 2.0), 30.0)
+    return start + max(limit - margin, 0.0)
+
+
+def _context_value(context, key):
+    if isinstance(context, dict):
+        return context.get(key)
+    return getattr(context, key, None)
+
+
+class Budget:
+    """The per-run cap and the time budget, shared by the workers."""
+
+    def __init__(self, cap: int, deadline: Optional[float], clock: Callable[[], float]):
+        self._cap = cap
+        self._deadline = deadline
+        self._clock = clock
+        self._used = 0
+        self._lock = threading.Lock()
+
+    def past_deadline(self) -> bool:
+        return self._deadline is not None and self._clock() >= self._deadline
+
+    def reserve(self) -> str:
+        with self._lock:
+            if self._used >= self._cap:
+                return CAP
+            if self.past_deadline():
+                return DEADLINE
+            self._used += 1
+            return GRANTED
+
+    def release(self) -> None:
+        with self._lock:
+            self._used -= 1
+
+
+@dataclass
+class Cloud:
+    """The clients of one invocation."""
+
+    ci: CIClient
+    tags: TagReader
+    finder: Callable[[], TagFinder]
+
+
+def connect(settings: Settings, retry: RetryPolicy = DEFAULT_RETRY) -> Cloud:
+    clients = CosClients(settings.credentials, pool_size=settings.concurrency)
+    return Cloud(
+        ci=CIClient(clients, retry),
+        tags=TagReader(clients, retry),
+        finder=lambda: TagFinder(settings.credentials, retry),
+    )
+
+
+class Runner:
+    def __init__(self, settings: Settings, cloud: Cloud, *, clock: Callable[[], float] = time.monotonic,
+                 now: Callable[[], datetime] = utc_now, sleep: Callable[[float], None] = time.sleep,
+                 log: Optional[reports.JsonLog] = None, progress=None):
+        self.settings = settings
+        self.cloud = cloud
+        self._clock = clock
+        self._now = now
+        self._sleep = sleep
+        self._log = log or reports.JsonLog(secrets=_secrets(settings))
+        self._progress = progress
+
+    # -- one bucket ---------------------------------------------------------------------
+    def evaluate(self, ref: BucketRef, checker: Checker, budget: Budget, dry_run: bool) -> reports.Result:
+        trace = Trace()
+        try:
+            decision = self._decide(ref, checker, budget, dry_run, trace)
+        except Exception as exc:  # a fault of ours must end in `error`, never in an unbind
+            decision = Decision("error", ({"code": "internal_error",
+                                           "message": f"{type(exc).__name__}: {exc}"[:300]},))
+        return reports.Result(ref, decision.outcome, list(decision.reasons), trace.calls)
+
+    def _decide(self, ref, checker, budget, dry_run, trace) -> Decision:
+        facts = Facts(ref=ref, started_after_deadline=budget.past_deadline())
+        for _ in range(_MAX_STEPS):
+            decision = decide(facts, self.settings, self._now(), dry_run)
+            if not isinstance(decision, Need):
+                break
+            if decision.what == NEED_SLOT:
+                facts.slot = budget.reserve()
+            else:
+                checker.gather(decision.what, facts, trace)
+        else:
+            raise RuntimeError("the decision did not settle")
+        if decision.action != UNBIND:
+            return decision
+        return self._unbind(ref, checker.ci, budget, trace)
+
+    def _unbind(self, ref, ci: CIClient, budget: Budget, trace: Trace) -> Decision:
+        try:
+            request_id = ci.unbind(ref, trace)
+        except UnbindRefused as no:
+            budget.release()  # nothing changed, so it does not count against the cap
+            return refused(no.http_status, no.code, no.message, no.request_id)
+        except ApiError as err:
+            return failed_unbind(err)
+        status, error = None, None
+        for pause in VERIFY_PAUSES:
+            if pause:
+                self._sleep(pause)
+            try:
+                status, error = ci.status(ref, trace), None
+            except ApiError as err:
+                status, error = None, err
+            if status in ("unbinding", "off"):
+                break
+        return after_unbind(request_id, status, error)
+
+    # -- one invocation -----------------------------------------------------------------
+    def run(self, trigger, context, started: Optional[float] = None) -> dict:
+        started = self._clock() if started is None else started
+        run_id = str(_context_value(context, "request_id") or uuid.uuid4())
+        dry_run = self.settings.dry_run or trigger.dry_run is True
+        extra = {}
+        if trigger.kind == "event":
+            extra["event_ids"] = list(trigger.event_ids)
+            if trigger.ignored:
+                extra["ignored"] = list(trigger.ignored)
+
+        if trigger.kind == "timer":
+            try:
+                found = self.cloud.finder().find(self.settings.tag_key)
+            except ApiError as err:
+                error = {**err.as_reason(), "code": "discovery_failed"}
+                return self._finish(reports.build("timer", dry_run, run_id, [], error=error), started)
+            refs = found.buckets
+            extra["discovery"] = {"resources": found.resources, "buckets": len(refs),
+                                  "ignored": found.ignored, "request_ids": found.request_ids}
+        else:
+            refs = list(dict.fromkeys(trigger.buckets))
+
+        budget = Budget(self.settings.max_per_run, deadline_from(context, started), self._clock)
+        services = ServiceIndex(self.cloud.ci, [r for r in refs if self.settings.region_allowed(r.region)],
+                                self.settings.blocking_services)
+        checker = Checker(self.cloud.ci, self.cloud.tags, services)
+
+        def one(ref):
+            result = self.evaluate(ref, checker, budget, dry_run)
+            self._log.emit({"msg": "bucket", "run_id": run_id, **result.as_dict()})
+            if self._progress:
+                self._progress(result)
+            return result
+
+        if refs:
+            with ThreadPoolExecutor(max_workers=min(self.settings.concurrency, len(refs))) as pool:
+                results = list(pool.map(one, refs))
+        else:
+            results = []
+        return self._finish(reports.build(trigger.kind, dry_run, run_id, results, **extra), started)
+
+    def _finish(self, report: dict, started: float) -> dict:
+        report["elapsed_ms"] = int((self._clock() - started) * 1000)
+        report = reports.scrub(report, _secrets(self.settings))
+        calls = sum(len(r["calls"]) for r in report["results"])
+        self._log.emit({"msg": "run", "run_id": report["run_id"], "ok": report["ok"],
+                        "trigger": report["trigger"], "dry_run": report["dry_run"],
+                        "summary": report["summary"], "buckets": len(report["results"]), "calls": calls,
+                        "elapsed_ms": report["elapsed_ms"], "error": report.get("error"),
+                        "settings": public_view(self.settings)})
+        return report
+
+
+def _secrets(settings: Settings):
+    cred = settings.credentials
+    return [cred.secret_id, cred.secret_key, cred.token or ""]
+
+
+def cold_start(env=None) -> Union[Settings, SettingsError]:
+    """Settings are read once per container; an invalid one is kept and reported on every call."""
+    try:
+        return load(env)
+    except SettingsError as err:
+        return err
+
+
+def failure(code: str, message: str, log: reports.JsonLog, run_id=None, trigger=None, dry_run=True) -> dict:
+    """A report for an invocation that could not start; logged like any run."""
+    out = reports.build(trigger, dry_run, str(run_id or uuid.uuid4()), [], error={"code": code, "message": message})
+    log.emit({"msg": "run", **{k: out[k] for k in ("ok", "run_id", "trigger", "error")}})
+    return out
+
+
+def handle(event, context, settings: Union[Settings, SettingsError], *, connect_fn=connect,
+           log: Optional[reports.JsonLog] = None, **runner_options) -> dict:
+    """The whole invocation. Returns the report; never raises for bad input or a failed call."""
+    started = runner_options.get("clock", time.monotonic)()
+    run_id = _context_value(context, "request_id")
+    if isinstance(settings, SettingsError):
+        return failure("invalid_settings", str(settings), log or reports.JsonLog(), run_id)
+    log = log or reports.JsonLog(secrets=_secrets(settings))
+    try:
+        trigger = parse(event)
+    except InvalidEvent as err:
+        return failure("invalid_event", str(err), log, run_id, dry_run=settings.dry_run)
+    if not settings.credentials:
+        return failure("missing_credentials", "TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY are not set; "
+                       "give the function an execution role", log, run_id, trigger.kind, settings.dry_run)
+    runner = Runner(settings, connect_fn(settings), log=log, **runner_options)
+    return runner.run(trigger, context, started=started)
