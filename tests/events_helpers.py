@@ -3,7 +3,7 @@
 import copy
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 
@@ -56,39 +56,45 @@ def audit_log(event_name: str = "PutBucketTagging", request_parameters: Any = UN
 
 
 def cloud_event(
-    data: Optional[dict] = None,
-    source: str = "cos.cloud.tencent",
-    type: Optional[str] = None,
+    data: Any = None,
+    source: Any = "cos.cloud.tencent",
+    type: Any = None,
     id: Any = "event-0001",
     **fields: Any,
 ) -> dict:
-    """An EventBridge envelope around ``data`` (default: an audit log with no bucket in it)."""
-    product = source.split(".", 1)[0]
+    """An EventBridge envelope around ``data`` (default: an audit log naming no bucket); ``UNSET``
+    for ``data``, ``id``, ``source`` or ``type`` leaves that key out."""
+    product = source.split(".", 1)[0] if isinstance(source, str) else "cos"
     envelope = {
         "specversion": "1.0",
         "id": id,
-        "type": type or f"{product}:CloudEvent:ApiCall",
+        "type": f"{product}:CloudEvent:ApiCall" if type is None else type,
         "source": source,
         "time": 1714528800000,
         "region": REGION,
         "datacontenttype": "application/json;charset=utf-8",
         "resource": [f"qcs::eb:{REGION}:uid{APPID}:eventbusid/eb-example/eventruleid/rule-example"],
         "tags": {},
-        "data": copy.deepcopy(data) if data is not None else audit_log(),
+        "data": audit_log() if data is None else data if data is UNSET else copy.deepcopy(data),
     }
-    if id is UNSET:
-        del envelope["id"]
+    for key in ("id", "source", "type", "data"):
+        if envelope[key] is UNSET:
+            del envelope[key]
     return _apply(envelope, fields)
 
 
-def tag_event(event_name: str = "ModifyResourceTags", request_parameters: Any = UNSET, **log_fields: Any) -> dict:
+def tag_event(
+    event_name: str = "ModifyResourceTags", request_parameters: Any = UNSET, **log_fields: Any
+) -> dict:
     """A Tag-service audit event in its envelope."""
     log_fields.setdefault("resourceType", "tag")
     log_fields.setdefault("eventSource", "tag.tencentcloudapi.com")
     return cloud_event(audit_log(event_name, request_parameters, **log_fields), source="tag.cloud.tencent")
 
 
-def cos_event(event_name: str = "PutBucketTagging", request_parameters: Any = UNSET, **log_fields: Any) -> dict:
+def cos_event(
+    event_name: str = "PutBucketTagging", request_parameters: Any = UNSET, **log_fields: Any
+) -> dict:
     """A COS audit event in its envelope."""
     return cloud_event(audit_log(event_name, request_parameters, **log_fields))
 

@@ -1,0 +1,173 @@
+"""The timer sweep: discovery through the Tag API, the bounded pool, the cap and the time budget."""
+
+from collections import Counter
+
+import pytest
+
+from tests.conftest import REGION, codes, load_event
+
+TIMER = load_event("timer.json")
+
+# One bucket of each kind, cycled; the outcome each kind gets when nothing caps the run.
+KINDS = [
+    ("clean", "unbound"),
+    ("workflow", "blocked"),
+    ("batch", "blocked"),
+    ("service", "blocked"),
+    ("protected", "skipped"),
+    ("false", "skipped"),
+    ("not_due", "skipped"),
+    ("off", "not_bound"),
+    ("review", "refused"),
+]
+
+
+def populate(cloud, n, regions=(REGION,)):
+    """n tagged buckets of mixed kinds; returns {bucket: kind}."""
+    made = {}
+    for i in range(n):
+        kind = KINDS[i % len(KINDS)][0]
+        name = f"s{i:05d}-{kind.replace('_', '')}-1250000000"
+        tags = {"ci-unbind": "true"}
+        if kind == "protected":
+            tags["ci-unbind-protect"] = "1"
+        elif kind == "false":
+            tags = {"ci-unbind": "false"}
+        elif kind == "not_due":
+            tags = {"ci-unbind": "2999-12-31"}
+        b = cloud.add_bucket(name, regions[i % len(regions)], tags=tags,
+                             ci_status="off" if kind == "off" else "on")
+        if kind == "workflow":
+            b.add_workflow(name="wf", state="Paused")
+        elif kind == "batch":
+            b.add_batch_job(type="Job", state="Running")
+        elif kind == "service":
+            b.enable_service("media")
+        elif kind == "review":
+            b.hidden.add("historical_review")
+        made[name] = kind
+    return made
+
+
+def expected(made, cap):
+    outcomes = dict(KINDS)
+    counts = Counter(outcomes[k] for k in made.values())
+    clean = counts.pop("unbound", 0)
+    if min(clean, cap):
+        counts["unbound"] = min(clean, cap)
+    if clean > cap:
+        counts["deferred"] = clean - cap
+    return dict(counts)
+
+
+@pytest.mark.parametrize("n", [0, 1, 250])
+def test_sweep_summaries(cloud, invoke, n):
+    made = populate(cloud, n)
+    report = invoke(TIMER, env={"CI_UNBIND_MAX_PER_RUN": "20"})
+    assert report["ok"] is True and report["trigger"] == "timer"
+    assert report["summary"] == expected(made, 20)
+    assert [r["bucket"] for r in report["results"]] == sorted(made)  # each once, stable order
+    assert report["discovery"]["buckets"] == n
+
+
+@pytest.mark.slow
+def test_sweep_of_2000_buckets(cloud, invoke):
+    made = populate(cloud, 2000, regions=(REGION, "ap-beijing", "ap-shanghai"))
+    report = invoke(TIMER, env={"CI_UNBIND_MAX_PER_RUN": "50", "CI_UNBIND_DRY_RUN": "true"},
+                    context={"request_id": "sweep-2000", "time_limit_in_ms": 900000})
+    want = expected(made, 50)
+    want["would_unbind"] = want.pop("unbound")
+    assert report["summary"] == want
+    assert sorted(r["bucket"] for r in report["results"]) == sorted(made)
+    # Service lists are asked per region for 100 buckets at a time, not per bucket.
+    groups = sum(-(-sum(1 for i in range(2000) if i % 3 == k) // 100) for k in range(3))
+    assert cloud.count(endpoint="GET /mediabucket") == groups
+
+
+def test_per_run_cap_is_exact_under_concurrency(cloud, invoke):
+    for i in range(40):
+        cloud.add_bucket(f"c{i:02d}-1250000000", REGION, tags={"ci-unbind": "true"})
+    report = invoke(TIMER, env={"CI_UNBIND_MAX_PER_RUN": "7", "CI_UNBIND_CONCURRENCY": "8"})
+    assert report["summary"] == {"unbound": 7, "deferred": 33}
+    assert cloud.count(endpoint="PUT /?unbind") == 7
+    assert all(codes(r) == ["max_per_run"] for r in report["results"] if r["outcome"] == "deferred")
+
+
+def test_regions_outside_the_list_are_skipped_without_ci_calls(cloud, invoke):
+    cloud.add_bucket("here-1250000000", REGION, tags={"ci-unbind": "true"})
+    cloud.add_bucket("there-1250000000", "ap-beijing", tags={"ci-unbind": "true"})
+    report = invoke(TIMER, env={"CI_UNBIND_REGIONS": REGION})
+    assert report["summary"] == {"unbound": 1, "skipped": 1}
+    assert not [c for c in cloud.calls if c.region == "ap-beijing"]
+
+
+def test_other_services_resources_are_ignored(cloud, invoke):
+    cloud.add_bucket("only-1250000000", REGION, tags={"ci-unbind": "true"})
+    cloud.add_other_resource("qcs::cvm:ap-guangzhou:uin/100000000001:instance/ins-1", {"ci-unbind": "true"})
+    cloud.add_other_resource("qcs::cdb:ap-guangzhou:uin/100000000001:instanceId/cdb-1", {"ci-unbind": "true"})
+    report = invoke(TIMER)
+    assert [r["bucket"] for r in report["results"]] == ["only-1250000000"]
+    assert report["discovery"]["resources"] == 3
+
+
+def test_tag_api_paging(cloud, invoke):
+    for i in range(450):  # three pages of 200
+        cloud.add_bucket(f"p{i:03d}-1250000000", REGION, tags={"ci-unbind": "false"})
+    report = invoke(TIMER)
+    assert report["summary"] == {"skipped": 450}
+    assert cloud.count(endpoint="tag:GetResources") == 3
+
+
+@pytest.mark.parametrize("fault", [dict(status=500, code="InternalError"),
+                                   dict(code="AuthFailure.SignatureFailure"),
+                                   dict(connection_error=True)])
+def test_tag_api_failure_unbinds_nothing(cloud, invoke, fault):
+    cloud.add_bucket("clean-1250000000", REGION, tags={"ci-unbind": "true"})
+    cloud.inject("tag:GetResources", times=None, **fault)
+    report = invoke(TIMER)
+    assert report["ok"] is False and report["error"]["code"] == "discovery_failed"
+    assert report["results"] == []
+    assert cloud.count(endpoint="PUT /?unbind") == 0
+    assert [c.endpoint for c in cloud.calls if c.endpoint != "tag:GetResources"] == []
+
+
+def test_tag_api_failure_on_a_later_page_unbinds_nothing(cloud, invoke):
+    for i in range(250):
+        cloud.add_bucket(f"q{i:03d}-1250000000", REGION, tags={"ci-unbind": "true"})
+    cloud.inject("tag:GetResources", status=500, code="InternalError", times=None, after=1)
+    report = invoke(TIMER)
+    assert report["ok"] is False and cloud.count(endpoint="PUT /?unbind") == 0
+
+
+class CallClock:
+    """Simulated time: one second per HTTP call the fake has answered. No sleeping."""
+
+    def __init__(self, cloud):
+        self.cloud = cloud
+
+    def __call__(self):
+        return float(len(self.cloud.calls))
+
+
+def test_deadline_defers_buckets_that_would_start_after_it(cloud, invoke):
+    for i in range(6):
+        cloud.add_bucket(f"d{i}-1250000000", REGION, tags={"ci-unbind": "false"})
+    # Each bucket tagged false costs one call, discovery one more.
+    report = invoke(TIMER, env={"CI_UNBIND_CONCURRENCY": "1"}, clock=CallClock(cloud),
+                    context={"request_id": "r", "time_limit_in_ms": 5000})
+    # 5 s limit, 2 s margin: deadline after 3 calls -> discovery + 2 buckets, the rest deferred.
+    assert report["summary"] == {"skipped": 2, "deferred": 4}
+    deferred = [r for r in report["results"] if r["outcome"] == "deferred"]
+    assert all(codes(r) == ["deadline"] and r["calls"] == [] for r in deferred)
+
+
+def test_unbind_in_flight_at_the_deadline_is_finished_and_verified(cloud, invoke):
+    cloud.add_bucket("a-1250000000", REGION, tags={"ci-unbind": "true"})
+    cloud.add_bucket("b-1250000000", REGION, tags={"ci-unbind": "true"})
+    # Calls for bucket a: discovery 1, tags 1, status 1, workflows 1, batch jobs 2, services 6 = 12,
+    # then the slot is taken at 12 simulated seconds; deadline 13 (15 s limit, 2 s margin): the PUT
+    # (13th call) passes the deadline, and a is still verified; b starts after it and is deferred.
+    report = invoke(TIMER, env={"CI_UNBIND_CONCURRENCY": "1"}, clock=CallClock(cloud),
+                    context={"request_id": "r", "time_limit_in_ms": 15000})
+    assert [r["outcome"] for r in report["results"]] == ["unbound", "deferred"]
+    assert [c["api"] for c in report["results"][0]["calls"]][-2:] == ["PUT /?unbind", "GET /"]
