@@ -1,0 +1,333 @@
+"""FakeCloud: intercepts every HTTP(S) request made through `requests` and answers it from the models."""
+
+import itertools
+import re
+import time
+from typing import Callable, Optional
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import requests
+import responses
+
+from . import urls
+from .calllog import Call, CallLog
+from .faults import Fault, FaultSet
+from .models import Account, Bucket, OtherResource
+from .signing import AuthFailure, verify_cos_request, verify_tc3_request
+from .wire import (
+    XML,
+    Reply,
+    Request,
+    ServiceError,
+    malformed_body,
+    tag_error_body,
+    xml_error_body,
+)
+
+_METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD", "PATCH", "OPTIONS")
+_ANY_URL = re.compile(r".*")
+
+# Service name the Tag API signs its TC3 credential scope with.
+_TAG_SERVICE = "tag"
+
+# (status, code) for each kind of COS q-sign failure, per service. CI documents its own 401
+# codes for a missing or unreadable Authorization; COS answers 403 AccessDenied for both.
+_COS_AUTH_ERRORS = {
+    "ci": {"missing": (401, "MissingAuthorization"), "malformed": (401, "InvalidAuthorization")},
+    "cos": {"missing": (403, "AccessDenied"), "malformed": (403, "AccessDenied")},
+}
+_COS_AUTH_COMMON = {
+    "unknown_key": (403, "InvalidAccessKeyId"),
+    # A temporary SecretId is usable only with its own token; without it the key is unknown.
+    "token": (403, "InvalidAccessKeyId"),
+    "expired": (403, "AccessDenied"),
+    "signature": (403, "SignatureDoesNotMatch"),
+}
+_TC3_AUTH_ERRORS = {
+    "missing": "AuthFailure.InvalidAuthorization",
+    "malformed": "AuthFailure.InvalidAuthorization",
+    "unknown_key": "AuthFailure.SecretIdNotFound",
+    "token": "AuthFailure.TokenFailure",
+    "expired": "AuthFailure.SignatureExpire",
+    "signature": "AuthFailure.SignatureFailure",
+}
+
+
+class UnknownRequest(Exception):
+    """A request that no route of the fake serves: the code under test called something unexpected."""
+
+
+def _text(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _body_bytes(body) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if hasattr(body, "read"):
+        return _body_bytes(body.read())
+    return bytes(body)
+
+
+class FakeCloud:
+    """In-memory Cloud Infinite, COS bucket tagging and Tag API, served over intercepted HTTP.
+
+    Use as a context manager (or start()/stop()). In strict mode a request no route matches
+    raises UnknownRequest inside the HTTP call, and again when the context exits.
+    """
+
+    def __init__(self, appid: str = "1250000000", secret_id: str = "AKIDFAKEEXAMPLE",
+                 secret_key: str = "fake-secret-key", token: Optional[str] = None, strict: bool = True,
+                 unbind_settle_reads: int = 1, clock: Optional[Callable[[], float]] = None,
+                 refusal_status: int = 400, refusal_code: str = "PlaceholderUnbindRefused",
+                 next_token_end: str = "empty", ci_errors_with_resource: bool = False):
+        if next_token_end not in ("empty", "absent"):
+            raise ValueError("next_token_end must be 'empty' or 'absent'")
+        self.account = Account(appid, clock=clock, unbind_settle_reads=unbind_settle_reads)
+        self.credentials: dict[str, str] = {secret_id: secret_key}
+        self.secret_id = secret_id
+        self.secret_key = secret_key
+        self.token = token
+        self.strict = strict
+        self.refusal_status = refusal_status
+        self.refusal_code = refusal_code
+        self.next_token_end = next_token_end
+        # CI's documented error body has no <Resource>; flip this to serve the SDK-friendly variant.
+        self.ci_errors_with_resource = ci_errors_with_resource
+        self.faults = FaultSet()
+        self.log = CallLog()
+        self.unknown_requests: list[str] = []
+        self._ids = itertools.count(1)
+        self._mock: Optional[responses.RequestsMock] = None
+        self._unknown_mark = 0
+
+    # --- configuration passthroughs ------------------------------------------------------
+
+    @property
+    def appid(self) -> str:
+        return self.account.appid
+
+    @property
+    def lock(self):
+        return self.account.lock
+
+    @property
+    def unbind_settle_reads(self) -> int:
+        return self.account.unbind_settle_reads
+
+    @unbind_settle_reads.setter
+    def unbind_settle_reads(self, value: int) -> None:
+        self.account.unbind_settle_reads = value
+
+    def now(self) -> float:
+        return self.account.now()
+
+    # --- state ---------------------------------------------------------------------------
+
+    def add_bucket(self, name: str, region: str, tags: Optional[dict[str, str]] = None,
+                   ci_status: str = "on", create_time: Optional[float] = None,
+                   tag_resource_form: Optional[int] = None) -> Bucket:
+        return self.account.add_bucket(name, region, tags=tags, ci_status=ci_status,
+                                       create_time=create_time, tag_resource_form=tag_resource_form)
+
+    def add_other_resource(self, resource: str, tags: dict[str, str]) -> OtherResource:
+        return self.account.add_other_resource(resource, tags)
+
+    def bucket(self, name: str) -> Bucket:
+        bucket = self.account.bucket(name)
+        if bucket is None:
+            raise KeyError(f"no bucket {name!r} in the fake cloud")
+        return bucket
+
+    @property
+    def buckets(self) -> list[Bucket]:
+        return self.account.sorted_buckets()
+
+    # --- faults and the call log ---------------------------------------------------------
+
+    def inject(self, target: str, *, status: Optional[int] = None, code: Optional[str] = None,
+               message: Optional[str] = None, body: Optional[str] = None, latency: Optional[float] = None,
+               connection_error: bool = False, times: Optional[int] = None, bucket: Optional[str] = None,
+               with_resource: Optional[bool] = None, after: int = 0) -> Fault:
+        """Make calls to `target` (an endpoint name) misbehave; times=None means every call.
+
+        after=N lets the first N matching calls through before the fault starts.
+        """
+        return self.faults.add(Fault(target, status=status, code=code, message=message, body=body,
+                                     latency=latency, connection_error=connection_error, times=times,
+                                     bucket=bucket, with_resource=with_resource, after=after))
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    @property
+    def calls(self) -> list[Call]:
+        return self.log.all()
+
+    def count(self, endpoint: Optional[str] = None, bucket: Optional[str] = None,
+              service: Optional[str] = None, status: Optional[int] = None) -> int:
+        return len(self.log.filter(endpoint=endpoint, bucket=bucket, service=service, status=status))
+
+    def counts_by_endpoint(self) -> dict[str, int]:
+        return self.log.counts_by_endpoint()
+
+    def actions_seen(self):
+        return self.log.actions_seen()
+
+    def clear_calls(self) -> None:
+        self.log.clear()
+
+    # --- interception --------------------------------------------------------------------
+
+    def start(self) -> "FakeCloud":
+        if self._mock is not None:
+            raise RuntimeError("FakeCloud is already started")
+        mock = responses.RequestsMock(assert_all_requests_are_fired=False)
+        for method in _METHODS:
+            mock.add_callback(method, _ANY_URL, callback=self._on_request, content_type=None)
+        mock.start()
+        self._mock = mock
+        self._unknown_mark = len(self.unknown_requests)
+        return self
+
+    def stop(self) -> None:
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock.reset()
+            self._mock = None
+
+    def __enter__(self) -> "FakeCloud":
+        return self.start()
+
+    def __exit__(self, exc_type, exc, tb):
+        self.stop()
+        # Only this context's misses: a reused cloud must not fail again for an earlier one.
+        unknown = self.unknown_requests[self._unknown_mark:]
+        if self.strict and unknown and not (exc_type and issubclass(exc_type, UnknownRequest)):
+            raise UnknownRequest("requests no route of the fake serves: " + "; ".join(unknown))
+        return False
+
+    # --- one request ---------------------------------------------------------------------
+
+    def _parse(self, prepared) -> Request:
+        url = urlsplit(prepared.url)
+        headers = {_text(k).lower(): _text(v) for k, v in prepared.headers.items()}
+        return Request(
+            method=prepared.method.upper(), url=prepared.url, host=(url.hostname or "").lower(),
+            path=unquote(url.path) or "/", raw_query=url.query,
+            query=parse_qsl(url.query, keep_blank_values=True), headers=headers,
+            body=_body_bytes(prepared.body),
+        )
+
+    def _on_request(self, prepared):
+        req = self._parse(prepared)
+        found = urls.match(req)
+        if found is None:
+            return self._unknown(req)
+        route, kind, groups = found
+        req.service = urls.HOST_SERVICE[kind]
+        req.endpoint, req.action = route.endpoint, route.action
+        req.bucket, req.region = groups.get("bucket"), groups.get("region")
+        if req.service == "tag":
+            req.region = req.headers.get("x-tc-region") or req.region
+        req.request_id = f"fakereq{next(self._ids):08d}"
+
+        fault = self.faults.take(route.endpoint, req.bucket)
+        if fault is not None and fault.latency:
+            time.sleep(fault.latency)  # outside every lock, so other threads carry on meanwhile
+        if fault is not None and fault.connection_error:
+            self._log(req, None, fault)
+            raise requests.exceptions.ConnectionError(f"fake connection error on {route.endpoint}")
+
+        if fault is not None and fault.is_error:
+            status, code, message = fault.resolved(req.service)
+            reply = self._error(req, status, code, message, fault.with_resource)
+            if fault.body:
+                self._spoil(reply, fault.body)
+        else:
+            reply = self._serve(req, route)
+            if fault is not None and fault.body:
+                self._spoil(reply, fault.body)
+        self._log(req, reply.status, fault)
+        return reply.status, self._headers(req, reply), reply.body
+
+    def _serve(self, req: Request, route) -> Reply:
+        try:
+            self._check_auth(req)
+            with self.account.lock:
+                return route.handler(self, req)
+        except ServiceError as e:
+            return self._error(req, e.status, e.code, e.message, e.with_resource)
+
+    def _check_auth(self, req: Request) -> None:
+        now = self.now()
+        try:
+            if req.service == "tag":
+                verify_tc3_request(req.headers.get("authorization"), req.method, req.path, req.raw_query,
+                                   req.headers, req.host, b"" if req.method == "GET" else req.body,
+                                   self.credentials, now, self.token, _TAG_SERVICE)
+            else:
+                # CI hosts take the token in either header; COS hosts only in their own.
+                token_headers = (("x-ci-security-token", "x-cos-security-token") if req.service == "ci"
+                                 else ("x-cos-security-token",))
+                verify_cos_request(req.headers.get("authorization"), req.method, req.path, req.query,
+                                   req.headers, req.host, self.credentials, now, self.token, token_headers)
+        except AuthFailure as e:
+            if req.service == "tag":
+                raise ServiceError(200, _TC3_AUTH_ERRORS[e.kind], e.message) from None
+            status, code = _COS_AUTH_ERRORS[req.service].get(e.kind) or _COS_AUTH_COMMON[e.kind]
+            raise ServiceError(status, code, e.message) from None
+
+    def _error(self, req: Request, status: int, code: str, message: str,
+               with_resource: Optional[bool] = None) -> Reply:
+        if req.service == "tag":
+            return Reply(status, tag_error_body(code, message, req.request_id), "application/json")
+        if with_resource is None:
+            with_resource = req.service == "cos" or self.ci_errors_with_resource
+        resource = f"{req.host}{req.path}" if with_resource else None
+        trace = f"faketrace{req.request_id[len('fakereq'):]}"
+        return Reply(status, xml_error_body(code, message, req.request_id, trace, resource), XML)
+
+    @staticmethod
+    def _spoil(reply: Reply, kind: str) -> None:
+        if kind == "empty":
+            reply.body = b""
+        elif kind == "truncated":
+            reply.body = reply.body[: len(reply.body) // 2]
+        else:
+            reply.body = malformed_body(reply.content_type or XML)
+            reply.headers.setdefault("Content-Type", XML)
+
+    def _headers(self, req: Request, reply: Reply) -> dict[str, str]:
+        headers = dict(reply.headers)
+        if req.service == "ci":
+            headers.update({"x-ci-request-id": req.request_id, "Server": "tencent-ci"})
+        elif req.service == "cos":
+            headers.update({"x-cos-request-id": req.request_id, "Server": "tencent-cos"})
+        headers["Content-Length"] = str(len(reply.body))
+        return headers
+
+    def _log(self, req: Request, status: Optional[int], fault: Optional[Fault]) -> None:
+        self.log.add(Call(
+            service=req.service, endpoint=req.endpoint, action=req.action, method=req.method,
+            host=req.host, path=req.path, query=dict(req.query), bucket=req.bucket, region=req.region,
+            status=status, request_id=req.request_id, fault=fault.describe() if fault is not None else None,
+        ))
+
+    def _unknown(self, req: Request):
+        desc = f"{req.method} {req.url}"
+        with self.account.lock:
+            self.unknown_requests.append(desc)
+        if self.strict:
+            raise UnknownRequest(f"no route of the fake serves {desc}")
+        req.request_id = f"fakereq{next(self._ids):08d}"
+        found = urls.match_host(req.host)
+        req.service = urls.HOST_SERVICE[found[0]] if found else None
+        body = xml_error_body("InvalidUrl", f"No such API: {req.method} {req.path}", req.request_id,
+                              f"faketrace{req.request_id[len('fakereq'):]}", None)
+        reply = Reply(404, body, XML)
+        return reply.status, self._headers(req, reply), reply.body

@@ -1,0 +1,141 @@
+"""Tag API (API 3.0, JSON): GetResources over COS buckets and other services' resources."""
+
+import json
+from typing import Optional
+
+from .models import Bucket
+from .wire import Reply, Request, ServiceError, json_reply
+
+MAX_RESULTS = 200
+DEFAULT_RESULTS = 50
+MAX_TAG_FILTERS = 6
+MAX_TAG_VALUES = 10
+MAX_RESOURCE_LIST = 10
+_TOKEN_PREFIX = "pt"
+
+
+def bucket_resource(bucket: Bucket) -> str:
+    """The six-segment string the Tag service shows for a bucket, in one of its three COS forms.
+
+    The form is fixed per bucket so a listing holds all of them: the legacy project form for
+    8-digit (project) APPIDs, otherwise the two prefix forms by turns.
+    """
+    form = bucket.tag_resource_form
+    if form is None:
+        form = 3 if len(bucket.appid) == 8 else 1 + bucket.index % 2
+    head = f"qcs::cos:{bucket.region}:uid/{bucket.appid}"
+    if form == 1:
+        return f"{head}:prefix/{bucket.short_name}"
+    if form == 2:
+        return f"{head}:prefix//{bucket.appid}/{bucket.short_name}"
+    return f"{head}:{bucket.short_name}-{bucket.appid}"
+
+
+def unflatten(pairs: list[tuple[str, str]]) -> dict:
+    """Undo the SDK's GET encoding (TagFilters.0.TagValue.1=x) into nested dicts and lists."""
+    root: dict = {}
+    for key, value in pairs:
+        parts = key.split(".")
+        cur = root
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            cur = cur.setdefault(part, value if last else {})
+    return _listify(root)
+
+
+def _listify(obj):
+    if not isinstance(obj, dict):
+        return obj
+    if obj and all(k.isdigit() for k in obj):
+        return [_listify(obj[k]) for k in sorted(obj, key=int)]
+    return {k: _listify(v) for k, v in obj.items()}
+
+
+def _request_params(req: Request) -> dict:
+    if req.method == "GET":
+        return unflatten(req.query)
+    if not req.body:
+        return {}
+    try:
+        params = json.loads(req.body.decode("utf-8"))
+    except ValueError:
+        raise ServiceError(200, "InvalidParameter", "The request body is not valid JSON.") from None
+    if not isinstance(params, dict):
+        raise ServiceError(200, "InvalidParameter", "The request body must be a JSON object.")
+    return params
+
+
+def _bad(message: str) -> ServiceError:
+    # API 3.0 reports business errors with HTTP 200 and an Error object.
+    return ServiceError(200, "InvalidParameterValue", message)
+
+
+def _filters(params: dict) -> list[tuple[str, Optional[list[str]]]]:
+    raw = params.get("TagFilters") or []
+    if not isinstance(raw, list) or len(raw) > MAX_TAG_FILTERS:
+        raise _bad(f"TagFilters must be a list of at most {MAX_TAG_FILTERS} groups.")
+    out = []
+    for f in raw:
+        if not isinstance(f, dict) or not isinstance(f.get("TagKey"), str) or not f["TagKey"]:
+            raise _bad("Every TagFilter needs a TagKey.")
+        values = f.get("TagValue")
+        if values is not None and (not isinstance(values, list) or len(values) > MAX_TAG_VALUES):
+            raise _bad(f"TagValue must be a list of at most {MAX_TAG_VALUES} values.")
+        out.append((f["TagKey"], [str(v) for v in values] if values else None))
+    return out
+
+
+def _matches(tags: dict[str, str], filters) -> bool:
+    for key, values in filters:
+        if key not in tags:
+            return False
+        if values is not None and tags[key] not in values:
+            return False
+    return True
+
+
+def get_resources(cloud, req: Request) -> Reply:
+    params = _request_params(req)
+    filters = _filters(params)
+    resource_list = params.get("ResourceList") or []
+    if not isinstance(resource_list, list) or len(resource_list) > MAX_RESOURCE_LIST:
+        raise _bad(f"ResourceList holds at most {MAX_RESOURCE_LIST} resources.")
+    max_results = params.get("MaxResults")
+    if max_results in (None, ""):
+        max_results = DEFAULT_RESULTS
+    try:
+        max_results = int(max_results)
+    except (TypeError, ValueError):
+        raise _bad("MaxResults must be an integer.") from None
+    if not 1 <= max_results <= MAX_RESULTS:
+        raise _bad(f"MaxResults must be between 1 and {MAX_RESULTS}.")
+
+    with cloud.account.lock:
+        entries = [(b.seq, bucket_resource(b), dict(b.tags)) for b in cloud.account.buckets.values() if b.tags]
+        entries += [(r.seq, r.resource, dict(r.tags)) for r in cloud.account.other_resources.values() if r.tags]
+    entries.sort(key=lambda e: e[0])
+    rows = [(res, tags) for _, res, tags in entries if _matches(tags, filters)]
+    if resource_list:
+        wanted = set(resource_list)
+        rows = [r for r in rows if r[0] in wanted]
+        # With ResourceList the API ignores MaxResults and answers in one page.
+        max_results = len(rows) or 1
+
+    token = params.get("PaginationToken") or ""
+    offset = 0
+    if token and not resource_list:
+        head, _, number = token.partition("-")
+        if head != _TOKEN_PREFIX or not number.isdigit() or int(number) > len(rows):
+            raise ServiceError(200, "InvalidParameter.PaginationTokenInvalid", "The PaginationToken is invalid.")
+        offset = int(number)
+    page = rows[offset:offset + max_results]
+    next_offset = offset + len(page)
+    next_token = f"{_TOKEN_PREFIX}-{next_offset}" if next_offset < len(rows) else ""
+    return json_reply({"Response": {
+        "PaginationToken": next_token,
+        "ResourceTagMappingList": [
+            {"Resource": res, "Tags": [{"TagKey": k, "TagValue": v, "Category": "Custom"} for k, v in tags.items()]}
+            for res, tags in page
+        ],
+        "RequestId": req.request_id,
+    }})

@@ -1,0 +1,105 @@
+"""Routing table: host pattern + method + path + sub-resource -> handler, endpoint name, CAM action."""
+
+import re
+from typing import Callable, NamedTuple, Optional
+
+from . import ci_handlers, cos_handlers, tag_handlers
+from .wire import Request
+
+_BUCKET = r"(?P<bucket>[a-z0-9][a-z0-9-]*-[0-9]+)"
+_REGION = r"(?P<region>[a-z0-9][a-z0-9-]*)"
+
+HOSTS = {
+    "ci_bucket": re.compile(rf"^{_BUCKET}\.ci\.{_REGION}\.myqcloud\.com$"),
+    # Legacy host that older docs and older clients still use for bind, status and unbind.
+    "pic_bucket": re.compile(rf"^{_BUCKET}\.pic\.{_REGION}\.myqcloud\.com$"),
+    "ci_service": re.compile(rf"^ci\.{_REGION}\.myqcloud\.com$"),
+    "cos_bucket": re.compile(rf"^{_BUCKET}\.cos\.{_REGION}\.myqcloud\.com$"),
+    "tag": re.compile(rf"^tag(?:\.{_REGION})?\.tencentcloudapi\.com$"),
+}
+
+# Which service's conventions (error body, request-id header, auth) a host kind follows.
+HOST_SERVICE = {"ci_bucket": "ci", "pic_bucket": "ci", "ci_service": "ci", "cos_bucket": "cos", "tag": "tag"}
+
+
+class Route(NamedTuple):
+    hosts: tuple[str, ...]
+    methods: tuple[str, ...]
+    path: str
+    # For "/" routes: the one query key that selects the sub-resource (None = a bare "/").
+    # For the Tag API: the X-TC-Action value.
+    selector: Optional[str]
+    endpoint: str
+    action: str
+    handler: Callable
+
+
+_CI_BUCKET = ("ci_bucket", "pic_bucket")
+
+ROUTES = (
+    Route(_CI_BUCKET, ("GET",), "/", None, "GET /", "ci:DescribeCIBuckets", ci_handlers.get_status),
+    Route(_CI_BUCKET, ("PUT",), "/", None, "PUT /", "ci:CreateCIBucket", ci_handlers.bind),
+    Route(_CI_BUCKET, ("PUT",), "/", "unbind", "PUT /?unbind", "ci:DeleteCIBucket", ci_handlers.unbind),
+    Route(("ci_bucket",), ("GET",), "/workflow", None, "GET /workflow", "ci:DescribeMediaWorkflows",
+          ci_handlers.list_workflows),
+    Route(("ci_bucket",), ("GET",), "/inventorytriggerjob", None, "GET /inventorytriggerjob",
+          "ci:DescribeInventoryTriggerJobs", ci_handlers.list_batch_jobs),
+    Route(("ci_service",), ("GET",), "/mediabucket", None, "GET /mediabucket", "ci:DescribeMediaBuckets",
+          ci_handlers.service_list("media", "MediaBucketList")),
+    Route(("ci_service",), ("GET",), "/picbucket", None, "GET /picbucket", "ci:DescribePicProcessBucket",
+          ci_handlers.service_list("pic", "PicBucketList")),
+    Route(("ci_service",), ("GET",), "/docbucket", None, "GET /docbucket", "ci:DescribeDocProcessBucket",
+          ci_handlers.service_list("doc", "DocBucketList")),
+    Route(("ci_service",), ("GET",), "/asrbucket", None, "GET /asrbucket", "ci:DescribeAsrBuckets",
+          ci_handlers.service_list("asr", "AsrBucketList")),
+    Route(("ci_service",), ("GET",), "/file_bucket", None, "GET /file_bucket", "ci:DescribeFileProcessBucket",
+          ci_handlers.service_list("file", "FileBucketList")),
+    Route(("ci_service",), ("GET",), "/ai_bucket", None, "GET /ai_bucket", "ci:DescribeAiProcessBucket",
+          ci_handlers.service_list("ai", "AiBucketList")),
+    Route(("ci_service",), ("GET",), "/cibuckets", None, "GET /cibuckets", "ci:DescribeCIBuckets",
+          ci_handlers.list_ci_buckets),
+    Route(("cos_bucket",), ("GET",), "/", "tagging", "GET /?tagging", "cos:GetBucketTagging",
+          cos_handlers.get_tagging),
+    Route(("cos_bucket",), ("PUT",), "/", "tagging", "PUT /?tagging", "cos:PutBucketTagging",
+          cos_handlers.put_tagging),
+    Route(("cos_bucket",), ("DELETE",), "/", "tagging", "DELETE /?tagging", "cos:DeleteBucketTagging",
+          cos_handlers.delete_tagging),
+    Route(("tag",), ("POST", "GET"), "/", "GetResources", "tag:GetResources", "tag:GetResources",
+          tag_handlers.get_resources),
+)
+
+ENDPOINTS = tuple(r.endpoint for r in ROUTES)
+
+
+def match_host(host: str) -> Optional[tuple[str, dict[str, Optional[str]]]]:
+    for kind, pattern in HOSTS.items():
+        m = pattern.match(host)
+        if m:
+            return kind, m.groupdict()
+    return None
+
+
+def _tc_action(req: Request) -> Optional[str]:
+    return req.headers.get("x-tc-action") or req.params.get("Action")
+
+
+def match(req: Request) -> Optional[tuple[Route, str, dict[str, Optional[str]]]]:
+    """(route, host kind, host groups) for a request, or None when nothing serves it."""
+    found = match_host(req.host)
+    if found is None:
+        return None
+    kind, groups = found
+    keys = {k for k, _ in req.query}
+    for route in ROUTES:
+        if kind not in route.hosts or req.method not in route.methods or req.path != route.path:
+            continue
+        if kind == "tag":
+            if _tc_action(req) != route.selector:
+                continue
+        elif route.path == "/":
+            # A bare "/" must carry no query at all and a sub-resource exactly its own key, so a
+            # mistyped sub-resource (e.g. ?unbnd) is never taken for a bind or a status read.
+            if keys != ({route.selector} if route.selector else set()):
+                continue
+        return route, kind, groups
+    return None
