@@ -1,5 +1,8 @@
 """Live bucket tags through COS GetBucketTagging: the event is only a hint, the tags decide."""
 
+from qcloud_cos.cos_auth import CosS3Auth
+from qcloud_cos.cos_comm import xml_to_dict
+
 from .buckets import BucketRef
 from .cosapi import DEFAULT_RETRY, CosClients, RetryPolicy, Trace, translate
 from .errors import ApiError
@@ -17,14 +20,23 @@ class TagReader:
         client = self._clients.for_region(ref.region)
 
         def attempt():
+            # The SDK's get_bucket_tagging drops the response headers, and with them the request
+            # id; this is the same signed request, sent so that the headers are kept.
+            params = {"tagging": ""}
+            url = client._conf.uri(bucket=ref.bucket)
+            if url.split("://", 1)[-1].rstrip("/") != ref.cos_host:
+                raise ApiError(api=API, code="InvalidHost", message="refusing an unexpected COS host")
             try:
-                data = client.get_bucket_tagging(Bucket=ref.bucket)
+                resp = client.send_request(method="GET", url=url, bucket=ref.bucket,
+                                           auth=CosS3Auth(client._conf, params=params), headers={},
+                                           params=params)
+                data = xml_to_dict(resp.content)
             except Exception as exc:
                 err = translate(API, exc)
                 if err.http_status == 404 and err.code == "NoSuchTagSet":
                     return {}, err.request_id
                 raise err from None
-            return parse_tagging(data), (data.get("RequestId") or "") if isinstance(data, dict) else ""
+            return parse_tagging(data), resp.headers.get("x-cos-request-id", "")
 
         try:
             tags, request_id = self._retry.call(attempt)

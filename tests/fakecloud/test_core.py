@@ -125,18 +125,18 @@ class TestScenario:
         cloud = load_scenario(FakeCloud(), DEMO_SCENARIO)
         with cloud:
             rows = all_resources(tag_client(cloud), TagFilters=[{"TagKey": "ci-unbind"}])
-            client = cos_client(cloud, region="ap-shanghai")
+            client = cos_client(cloud, region="ap-guangzhou")
             refused = None
             try:
-                ci_unbind(client, "auto-review-1250000000")
+                ci_unbind(client, "demo-hidden-review-1250000000")
             except CosServiceError as e:
                 refused = e
         assert refused is not None and refused.get_status_code() == 400
         forms = {r["Resource"].split(":", 5)[-1].split("/")[0] for r in rows if r["Resource"].startswith("qcs::cos:")}
-        assert forms == {"prefix", "legacy-12500000"}
+        assert forms == {"prefix", "demo-legacy-12500000"}
         assert any(":prefix//" in r["Resource"] for r in rows)
         assert any(r["Resource"].startswith("qcs::cvm:") for r in rows)
-        assert cloud.bucket("paused-workflow-1250000000").blockers()[0][0] == "workflow"
+        assert cloud.bucket("demo-paused-workflow-1250000000").blockers()[0][0] == "workflow"
 
     def test_dict_scenario_with_faults(self):
         cloud = FakeCloud()

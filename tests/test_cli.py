@@ -1,0 +1,70 @@
+"""The command line the README shows: the demo on the fake cloud, through the handler's path."""
+
+import subprocess
+import sys
+
+import pytest
+
+from lib.cli import main
+from tests.conftest import ROOT
+
+DEMO_DRY = {
+    "demo-clean-1250000000": "would_unbind",
+    "demo-paused-workflow-1250000000": "blocked",
+    "demo-running-batch-1250000000": "blocked",
+    "demo-protected-1250000000": "skipped",
+    "demo-untagged-1250000000": "skipped",
+    "demo-hidden-review-1250000000": "would_unbind",
+}
+
+
+def rows(text):
+    return {line.split()[0]: line.split()[2] for line in text.splitlines()[1:] if line.startswith("demo-")}
+
+
+def test_demo_dry_run(capsys):
+    assert main(["invoke", str(ROOT / "events/manual.json"), "--simulate"]) == 0
+    out = capsys.readouterr().out
+    assert rows(out) == DEMO_DRY
+    assert "(dry run)" in out
+
+
+def test_demo_apply(capsys):
+    assert main(["invoke", str(ROOT / "events/manual.json"), "--simulate", "--apply"]) == 0
+    got = rows(capsys.readouterr().out)
+    assert got["demo-clean-1250000000"] == "unbound"
+    assert got["demo-hidden-review-1250000000"] == "refused"
+
+
+def test_env_cannot_make_the_cli_live_without_apply(capsys, monkeypatch):
+    monkeypatch.setenv("CI_UNBIND_DRY_RUN", "false")
+    main(["invoke", str(ROOT / "events/manual.json"), "--simulate"])
+    assert rows(capsys.readouterr().out)["demo-clean-1250000000"] == "would_unbind"
+
+
+def test_demo_sweep_json(capsys):
+    import json
+
+    assert main(["invoke", str(ROOT / "events/timer.json"), "--simulate", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["trigger"] == "timer" and report["ok"] is True
+    assert report["discovery"]["buckets"] == len(report["results"]) >= 10
+
+
+def test_without_credentials_the_real_mode_refuses(capsys, monkeypatch):
+    for name in ("TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRETKEY", "TENCENTCLOUD_SESSIONTOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["invoke", str(ROOT / "events/manual.json")]) == 2
+    assert "TENCENTCLOUD_SECRETID" in capsys.readouterr().err
+
+
+def test_scenario_needs_simulate():
+    with pytest.raises(SystemExit):
+        main(["invoke", str(ROOT / "events/manual.json"), "--scenario", "x.json"])
+
+
+def test_module_entry_point_runs():
+    proc = subprocess.run([sys.executable, "-m", "lib", "invoke", "events/manual-dry-run.json", "--simulate"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "demo-clean-1250000000" in proc.stdout and "would_unbind" in proc.stdout
