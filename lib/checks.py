@@ -63,7 +63,7 @@ class ServiceIndex:
         for service in self._services:
             value, calls = self._answer(key, service)
             for call in calls:
-                trace.add(call["api"], call["request_id"], call["http_status"])
+                trace.add(call["api"], call["request_id"], call["http_status"], shared=True)
             if isinstance(value, ApiError):
                 errors.append(value)
             elif ref.bucket in value:

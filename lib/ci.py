@@ -131,8 +131,7 @@ class CIClient:
         except Exception as exc:
             err = translate(api, exc)
             trace.add_error(err)
-            if err.http_status is not None and 400 <= err.http_status < 500 and err.code not in NOT_A_REFUSAL \
-                    and err.http_status != 429:
+            if _is_refusal(err):
                 raise UnbindRefused(err.http_status, err.code, err.message, err.request_id) from None
             raise err from None
         request_id = _header_request_id(resp.headers)
@@ -206,6 +205,17 @@ class CIClient:
             if not items or page * PAGE_SIZE >= total:
                 return enabled
         raise ApiError(api=api, code="TooManyPages", message=f"more than {MAX_PAGES} pages")
+
+
+def _is_refusal(err: ApiError) -> bool:
+    """A readable 4xx that is not about the request itself: the service weighed the bucket and said no.
+
+    An answer without a readable code is not taken as a refusal: what happened is unknown, so it is
+    an `error` (either way nothing was unbound).
+    """
+    readable = bool(err.code) and not err.code.startswith("HTTP") and err.code != "Unknown"
+    return (err.http_status is not None and 400 <= err.http_status < 500 and err.http_status != 429
+            and readable and err.code not in NOT_A_REFUSAL)
 
 
 def parse_status(body: bytes) -> str:

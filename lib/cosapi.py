@@ -124,9 +124,12 @@ class Trace:
         self._lock = threading.Lock()
         self.calls: list[dict] = []
 
-    def add(self, api: str, request_id: str, http_status: Optional[int] = 200):
+    def add(self, api: str, request_id: str, http_status: Optional[int] = 200, shared: bool = False):
+        call = {"api": api, "http_status": http_status, "request_id": request_id or ""}
+        if shared:  # one call made for a group of buckets, listed with each of them
+            call["shared"] = True
         with self._lock:
-            self.calls.append({"api": api, "http_status": http_status, "request_id": request_id or ""})
+            self.calls.append(call)
 
     def add_error(self, err: ApiError):
         self.add(err.api, err.request_id, err.http_status)

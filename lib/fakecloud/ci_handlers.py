@@ -36,8 +36,10 @@ def _paging_head(req: Request, total: int, page_number: int, page_size: int) -> 
 def get_status(cloud, req: Request) -> Reply:
     status = _bucket(cloud, req).read_status()
     # The current doc shows JSON, older docs and the Go SDK a bare <CIStatus> root; which one the
-    # service picks is unconfirmed, so the client's Accept header chooses here and both get tested.
-    if JSON in req.headers.get("accept", ""):
+    # service picks is unconfirmed, so by default the client's Accept header chooses; a cloud built
+    # with status_format="xml" or "json" answers that form whatever the client asks.
+    fmt = getattr(cloud, "status_format", "accept")
+    if fmt == "json" or (fmt == "accept" and JSON in req.headers.get("accept", "")):
         return Reply(200, json.dumps({"CIStatus": status}).encode("utf-8"), JSON)
     return xml_reply(leaf("CIStatus", status))
 

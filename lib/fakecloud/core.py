@@ -84,9 +84,13 @@ class FakeCloud:
                  secret_key: str = "fake-secret-key", token: Optional[str] = None, strict: bool = True,
                  unbind_settle_reads: int = 1, clock: Optional[Callable[[], float]] = None,
                  refusal_status: int = 400, refusal_code: str = "PlaceholderUnbindRefused",
-                 next_token_end: str = "empty", ci_errors_with_resource: bool = False):
+                 next_token_end: str = "empty", ci_errors_with_resource: bool = False,
+                 status_format: str = "accept"):
         if next_token_end not in ("empty", "absent"):
             raise ValueError("next_token_end must be 'empty' or 'absent'")
+        if status_format not in ("accept", "json", "xml"):
+            raise ValueError("status_format must be 'accept', 'json' or 'xml'")
+        self.status_format = status_format
         self.account = Account(appid, clock=clock, unbind_settle_reads=unbind_settle_reads)
         self.credentials: dict[str, str] = {secret_id: secret_key}
         self.secret_id = secret_id
