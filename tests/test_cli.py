@@ -68,3 +68,33 @@ def test_module_entry_point_runs():
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "demo-clean-1250000000" in proc.stdout and "would_unbind" in proc.stdout
+
+
+class Tty:
+    def __init__(self, tty):
+        self.tty, self.text = tty, ""
+
+    def isatty(self):
+        return self.tty
+
+    def write(self, s):
+        self.text += s
+
+    def flush(self):
+        pass
+
+
+def test_progress_only_on_a_terminal():
+    from lib.buckets import BucketRef
+    from lib.cli import Progress
+    from lib.report import Result
+
+    result = Result(BucketRef("ap-guangzhou", "a-1250000000"), "skipped")
+    on_tty, off_tty = Tty(True), Tty(False)
+    for stream in (on_tty, off_tty):
+        progress = Progress(stream)
+        progress(result)
+        progress(result)
+        progress.done()
+    assert "evaluated 2 buckets" in on_tty.text and on_tty.text.endswith("\n")
+    assert off_tty.text == ""

@@ -168,3 +168,21 @@ def test_unbind_in_flight_at_the_deadline_is_finished_and_verified(cloud, invoke
                     context={"request_id": "r", "time_limit_in_ms": 15000})
     assert [r["outcome"] for r in report["results"]] == ["unbound", "deferred"]
     assert [c["api"] for c in report["results"][0]["calls"]][-2:] == ["PUT /?unbind", "GET /"]
+
+
+def test_a_bucket_listed_twice_is_evaluated_once(cloud, invoke):
+    cloud.add_bucket("dup-1250000000", REGION, tags={"ci-unbind": "true"}, tag_resource_form=1)
+    # The same bucket again, in the other six-segment form, as a second tagged resource.
+    cloud.add_other_resource("qcs::cos:ap-guangzhou:uid/1250000000:prefix//1250000000/dup", {"ci-unbind": "true"})
+    report = invoke(TIMER)
+    assert report["discovery"] == {**report["discovery"], "resources": 2, "buckets": 1}
+    assert [r["bucket"] for r in report["results"]] == ["dup-1250000000"]
+    assert cloud.count(endpoint="GET /?tagging") == 1 and cloud.count(endpoint="PUT /?unbind") == 1
+
+
+def test_unparsable_cos_resources_are_reported_not_evaluated(cloud, invoke):
+    cloud.add_other_resource("qcs::cos:ap-guangzhou:uid/1250000000:prefix/Bad.Name", {"ci-unbind": "true"})
+    report = invoke(TIMER)
+    assert report["ok"] is True and report["results"] == []
+    assert report["discovery"]["ignored"][0]["resource"].endswith("Bad.Name")
+    assert [c.endpoint for c in cloud.calls] == ["tag:GetResources"]
