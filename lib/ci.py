@@ -8,16 +8,28 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Optional
 
 from qcloud_cos.cos_auth import CosS3Auth
 
-from .buckets import BucketRef
-from .cosapi import DEFAULT_RETRY, CosClients, RetryPolicy, Trace, translate
+from .buckets import BucketRef, ci_service_host
+from .cosapi import (
+    DEFAULT_RETRY,
+    CosClients,
+    RetryPolicy,
+    Trace,
+    checked_url,
+    get_document,
+    read,
+    request_id_of,
+    translate,
+    unexpected_status,
+)
 from .errors import ApiError
 
 STATUSES = ("on", "off", "unbinding")
-WORKFLOW_STATES = ("Active", "Paused")
-JOB_STATES = ("Submitted", "Running", "Success", "Failed", "Pause", "Cancel")
+# Batch jobs in these states are done and cannot block; every other state, known or not, does.
+FINISHED_JOB_STATES = ("Success", "Failed", "Cancel")
 UNFINISHED_JOB_STATES = ("Submitted", "Running", "Pause")
 BATCH_TYPES = ("Workflow", "Job")
 
@@ -41,7 +53,8 @@ NOT_A_REFUSAL = {
     "AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId", "MissingAuthorization",
     "InvalidAuthorization", "SecretidNotExist", "SignatureExpired", "ExpiredToken",
     "RequestTimeTooSkewed", "NoSuchBucket", "SlowDown", "InvalidHost", "InvalidUrl",
-    "MalformedResponse", "ConnectionError",
+    "MalformedResponse", "ConnectionError", "MissingContentLength", "MissingContent", "InvalidContent",
+    "UserNotBucketOwner",
 }
 
 
@@ -60,12 +73,12 @@ class BatchJob:
     state: str
 
 
-@dataclass(frozen=True)
 class UnbindRefused(Exception):
-    http_status: int
-    code: str
-    message: str
-    request_id: str
+    """The service answered the unbind with a readable refusal."""
+
+    def __init__(self, http_status: int, code: str, message: str, request_id: str):
+        super().__init__(f"{http_status} {code}: {message}")
+        self.http_status, self.code, self.message, self.request_id = http_status, code, message, request_id
 
 
 def _as_list(value) -> list:
@@ -84,91 +97,86 @@ class CIClient:
         self._clients = clients
         self._retry = retry
 
-    def _read(self, api: str, trace: Trace, fn):
-        """Run one read with retries; record it in the trace either way."""
-
-        def attempt():
-            try:
-                return fn()
-            except Exception as exc:  # the SDK raises a handful of types; all become ApiError
-                raise translate(api, exc) from None
-
-        try:
-            result, request_id = self._retry.call(attempt)
-        except ApiError as err:
-            trace.add_error(err)
-            raise
-        trace.add(api, request_id)
-        return result
-
-    def _send(self, ref: BucketRef, method: str, params: dict, headers: dict):
-        client = self._clients.for_region(ref.region)
-        url = client._conf.uri(bucket=ref.bucket, path=None, endpoint=client._conf._endpoint_ci)
-        if url.split("://", 1)[-1].rstrip("/") != ref.ci_host:
-            raise ApiError(api=f"{method} /", code="InvalidHost", message="refusing an unexpected CI host")
-        return client.send_request(
-            method=method, url=url, bucket=ref.bucket,
-            auth=CosS3Auth(client._conf, "/", params=params),
-            params=params, headers=headers, ci_request=True,
-        )
-
     # -- binding status -------------------------------------------------------------------
-    def status(self, ref: BucketRef, trace: Trace) -> str:
+    def status(self, ref: BucketRef, trace: Trace, retry: Optional[RetryPolicy] = None) -> str:
         api = "GET /"
+        client = self._clients.for_region(ref.region)
 
         def call():
-            resp = self._send(ref, "GET", {}, {"Accept": "application/json"})
-            return parse_status(resp.content), _header_request_id(resp.headers)
+            url = checked_url(client, api, ref.ci_host, ref.bucket, None, client._conf._endpoint_ci)
+            resp = client.send_request(method="GET", url=url, bucket=ref.bucket,
+                                       auth=CosS3Auth(client._conf, "/", params={}), params={},
+                                       headers={"Accept": "application/json"}, ci_request=True)
+            request_id = request_id_of(resp.headers)
+            if not 200 <= resp.status_code < 300:
+                raise unexpected_status(api, resp)
+            return parse_status(resp.content, request_id), request_id, resp.status_code
 
-        return self._read(api, trace, call)
+        return read(api, trace, retry or self._retry, call)
 
     # -- unbind ---------------------------------------------------------------------------
     def unbind(self, ref: BucketRef, trace: Trace) -> str:
-        """PUT /?unbind once. Returns the request id; raises UnbindRefused or ApiError."""
+        """PUT /?unbind once, never retried. Returns the request id; raises UnbindRefused or ApiError."""
         api = "PUT /?unbind"
+        client = self._clients.for_region(ref.region)
+        params = {"unbind": ""}
         try:
-            resp = self._send(ref, "PUT", {"unbind": ""}, {})
+            url = checked_url(client, api, ref.ci_host, ref.bucket, None, client._conf._endpoint_ci)
+            resp = client.send_request(method="PUT", url=url, bucket=ref.bucket,
+                                       auth=CosS3Auth(client._conf, "/", params=params), params=params,
+                                       headers={}, ci_request=True)
         except Exception as exc:
             err = translate(api, exc)
             trace.add_error(err)
             if _is_refusal(err):
                 raise UnbindRefused(err.http_status, err.code, err.message, err.request_id) from None
             raise err from None
-        request_id = _header_request_id(resp.headers)
+        request_id = request_id_of(resp.headers)
         trace.add(api, request_id, resp.status_code)
+        if not 200 <= resp.status_code < 300:
+            # A redirect or other non-2xx "success" of the SDK: whether the unbind happened is unknown.
+            raise unexpected_status(api, resp)
         return request_id
 
     # -- workflows ------------------------------------------------------------------------
     def workflows(self, ref: BucketRef, trace: Trace) -> list[Workflow]:
+        api = "GET /workflow"
         client = self._clients.for_region(ref.region)
         found: list[Workflow] = []
         for page in range(1, MAX_PAGES + 1):
-            data = self._read("GET /workflow", trace, lambda page=page: _with_rid(
-                client.ci_get_workflow(Bucket=ref.bucket, PageNumber=page, PageSize=PAGE_SIZE)))
-            items = _as_list(_require_dict(data, "GET /workflow").get("MediaWorkflowList"))
-            for item in items:
-                found.append(_workflow(item))
-            total = _int_field(data, "TotalCount", "GET /workflow")
-            if not items or len(found) >= total:
-                if len(found) < total:
-                    raise ApiError(api="GET /workflow", code="MalformedResponse",
-                                   message=f"listed {len(found)} workflows of {total}")
+            params = {"ids": "", "name": "", "pageNumber": str(page), "pageSize": str(PAGE_SIZE)}
+            data = read(api, trace, self._retry, lambda params=params: get_document(
+                client, api, ref.ci_host, ref.bucket, "/workflow", params, "Response"))
+            items = _as_list(data.get("MediaWorkflowList"))
+            found.extend(_workflow(item) for item in items)
+            total = _int_field(data, "TotalCount", api)
+            if len(found) >= total:
                 return found
-        raise ApiError(api="GET /workflow", code="TooManyPages", message=f"more than {MAX_PAGES} pages")
+            if not items:
+                raise ApiError(api=api, code="MalformedResponse",
+                               message=f"listed {len(found)} workflows of {total}, then an empty page")
+        raise ApiError(api=api, code="TooManyPages", message=f"more than {MAX_PAGES} pages")
 
     # -- batch jobs -----------------------------------------------------------------------
     def batch_jobs(self, ref: BucketRef, job_type: str, trace: Trace) -> list[BatchJob]:
         """Unfinished batch jobs of one type, every page."""
-        client = self._clients.for_region(ref.region)
         api = f"GET /inventorytriggerjob?type={job_type}"
+        client = self._clients.for_region(ref.region)
         found: list[BatchJob] = []
         token, seen = "", set()
         for _ in range(MAX_PAGES):
-            data = self._read(api, trace, lambda token=token: _with_rid(client.ci_list_inventory_trigger_jobs(
-                Bucket=ref.bucket, Type=job_type, States=",".join(UNFINISHED_JOB_STATES),
-                Size=PAGE_SIZE, NextToken=token)))
-            for item in _as_list(_require_dict(data, api).get("JobsDetail")):
-                found.append(_batch_job(item, api))
+            params = {"type": job_type, "orderByTime": "Desc", "states": ",".join(UNFINISHED_JOB_STATES),
+                      "size": str(PAGE_SIZE), "nextToken": token, "workflowId": "", "jobId": ""}
+            data = read(api, trace, self._retry, lambda params=params: get_document(
+                client, api, ref.ci_host, ref.bucket, "/inventorytriggerjob", params, "Response"))
+            items = _as_list(data.get("JobsDetail"))
+            unknown = sorted(set(data) - {"RequestId", "NextToken", "JobsDetail"})
+            if not items and unknown:
+                # An empty list looks like no list at all; with elements it does not know around it,
+                # the answer may carry the jobs under another name, so it is not taken as "none".
+                raise ApiError(api=api, code="MalformedResponse",
+                               message=f"no JobsDetail, but unexpected elements {unknown}")
+            found.extend(_batch_job(item, api) for item in items)
             token = data.get("NextToken") or ""
             if not isinstance(token, str):
                 raise ApiError(api=api, code="MalformedResponse", message="NextToken is not text")
@@ -188,22 +196,29 @@ class CIClient:
         path, element = SERVICE_LISTS[service]
         api = f"GET {path}"
         client = self._clients.for_region(region)
+        host = ci_service_host(region)
         enabled: set[str] = set()
+        seen = 0
         for page in range(1, MAX_PAGES + 1):
-            data = self._read(api, trace, lambda page=page: _with_rid(client.ci_get_bucket(
-                Regions=region, BucketNames=",".join(names), PageNumber=page, PageSize=PAGE_SIZE,
-                Path=path)))
-            items = _as_list(_require_dict(data, api).get(element))
+            params = {"regions": region, "bucketNames": ",".join(names), "bucketName": "",
+                      "pageNumber": str(page), "pageSize": str(PAGE_SIZE)}
+            data = read(api, trace, self._retry, lambda params=params: get_document(
+                client, api, host, None, path, params, "Response"))
+            items = _as_list(data.get(element))
             for item in items:
                 bucket_id = _text(item, "BucketId") or _text(item, "Name")
                 if not bucket_id:
                     raise ApiError(api=api, code="MalformedResponse", message=f"{element} item without BucketId")
-                item_region = _text(item, "Region")
-                if bucket_id in names and (not item_region or item_region == region):
+                # A bucket id is unique across regions; a listed id counts whatever region it says.
+                if bucket_id in names:
                     enabled.add(bucket_id)
+            seen += len(items)
             total = _int_field(data, "TotalCount", api)
-            if not items or page * PAGE_SIZE >= total:
+            if seen >= total:
                 return enabled
+            if not items:
+                raise ApiError(api=api, code="MalformedResponse",
+                               message=f"listed {seen} buckets of {total}, then an empty page")
         raise ApiError(api=api, code="TooManyPages", message=f"more than {MAX_PAGES} pages")
 
 
@@ -218,7 +233,7 @@ def _is_refusal(err: ApiError) -> bool:
             and readable and err.code not in NOT_A_REFUSAL)
 
 
-def parse_status(body: bytes) -> str:
+def parse_status(body: bytes, request_id: str = "") -> str:
     """CIStatus from JSON ({"CIStatus": "on"}) or XML (<CIStatus>on</CIStatus>); both are documented."""
     text = body.decode("utf-8", "replace").strip() if isinstance(body, bytes) else str(body).strip()
     value = None
@@ -241,23 +256,9 @@ def parse_status(body: bytes) -> str:
             value = node.text if node is not None else None
     if isinstance(value, str) and value.strip() in STATUSES:
         return value.strip()
-    raise ApiError(api="GET /", code="MalformedResponse",
-                   message=f"no known CIStatus in the answer: {text[:120]!r}", retryable=True)
-
-
-def _header_request_id(headers) -> str:
-    return headers.get("x-ci-request-id") or headers.get("x-cos-request-id") or ""
-
-
-def _with_rid(data):
-    rid = data.get("RequestId") if isinstance(data, dict) else None
-    return data, rid if isinstance(rid, str) else ""
-
-
-def _require_dict(data, api) -> dict:
-    if not isinstance(data, dict):
-        raise ApiError(api=api, code="MalformedResponse", message="the answer is not a <Response> document")
-    return data
+    raise ApiError(api="GET /", http_status=200, code="MalformedResponse",
+                   message=f"no known CIStatus in the answer: {text[:120]!r}", request_id=request_id,
+                   retryable=True)
 
 
 def _int_field(data: dict, key: str, api: str) -> int:
@@ -284,4 +285,4 @@ def _batch_job(item, api) -> BatchJob:
 
 def job_blocks(job: BatchJob) -> bool:
     """Finished jobs (Success, Failed, Cancel) do not block; unfinished and unknown states do."""
-    return job.state not in ("Success", "Failed", "Cancel")
+    return job.state not in FINISHED_JOB_STATES

@@ -11,18 +11,23 @@ import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Callable, Optional
+from urllib.parse import urlsplit
 
 import requests
 import tenacity
 from qcloud_cos import CosConfig, CosS3Client
+from qcloud_cos.cos_auth import CosS3Auth
+from qcloud_cos.cos_comm import xml_to_dict
 from qcloud_cos.cos_exception import CosClientError, CosServiceError
 
 from .errors import ApiError
 from .settings import Credentials
 
-# The SDK logs request headers (including the security token) at DEBUG and whole error bodies at
-# ERROR; neither belongs in the function's log, which carries our own JSON lines.
-logging.getLogger("qcloud_cos").setLevel(logging.CRITICAL)
+# The SDKs log request headers (the security token, the signature) at DEBUG and whole error bodies
+# at ERROR; neither belongs in the function's log, which carries our own JSON lines.
+for _name in ("qcloud_cos", "tencentcloud_sdk_common"):
+    logging.getLogger(_name).setLevel(logging.CRITICAL)
+    logging.getLogger(_name).propagate = False
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,8 @@ def parse_error_body(body: str) -> dict[str, str]:
     except ValueError:
         return found
     if isinstance(data, dict):
-        data = data.get("Error", data) if isinstance(data.get("Error", data), dict) else data
+        if isinstance(data.get("Error"), dict):
+            data = data["Error"]
         for name in found:
             if isinstance(data.get(name), str):
                 found[name] = data[name]
@@ -115,6 +121,81 @@ def translate(api: str, exc: Exception) -> ApiError:
         message=f"unreadable answer ({type(exc).__name__}: {str(exc)[:200]})",
         retryable=True,
     )
+
+
+def read(api: str, trace: "Trace", retry: RetryPolicy, fn):
+    """One read, retried as `retry` says, recorded in `trace` either way.
+
+    `fn` returns (result, request_id, http_status); anything it raises becomes an ApiError.
+    """
+
+    def attempt():
+        try:
+            return fn()
+        except Exception as exc:  # the SDKs raise a handful of types; all become ApiError
+            raise translate(api, exc) from None
+
+    try:
+        result, request_id, status = retry.call(attempt)
+    except ApiError as err:
+        trace.add_error(err)
+        raise
+    trace.add(api, request_id, status)
+    return result
+
+
+def request_id_of(headers) -> str:
+    return headers.get("x-ci-request-id") or headers.get("x-cos-request-id") or ""
+
+
+def unexpected_status(api: str, resp) -> ApiError:
+    """An answer the SDK let through as success (a 3xx) that is not one: keep what it says."""
+    said = parse_error_body(resp.text)
+    return ApiError(api=api, http_status=resp.status_code, code=said["Code"] or f"HTTP{resp.status_code}",
+                    message=said["Message"] or "expected a 2xx answer",
+                    request_id=request_id_of(resp.headers) or said["RequestId"])
+
+
+def checked_url(client: CosS3Client, api: str, host: str, bucket: Optional[str], path: Optional[str],
+                endpoint: Optional[str]) -> str:
+    """The SDK's URL for the call, refused unless it names exactly the host built from valid parts."""
+    url = client._conf.uri(bucket=bucket, path=path, endpoint=endpoint)
+    parts = urlsplit(url)
+    if parts.netloc != host or parts.path != (path or "/") or parts.query:
+        raise ApiError(api=api, code="InvalidHost", message="refusing a request to an unexpected URL")
+    return url
+
+
+def get_document(client: CosS3Client, api: str, host: str, bucket: Optional[str], path: Optional[str],
+                 params: dict, root: str, ci: bool = True):
+    """A signed GET whose answer must be a 2xx XML document with the `root` element.
+
+    Anything else (a redirect, an error document sent with 200, an HTML page, a list element under
+    an unexpected root) raises ApiError rather than being read as an empty list.
+    Returns (dict of the root's children, request id, HTTP status).
+    """
+    endpoint = client._conf._endpoint_ci if ci else None
+    url = checked_url(client, api, host, bucket, path, endpoint)
+    resp = client.send_request(method="GET", url=url, bucket=bucket,
+                               auth=CosS3Auth(client._conf, path or "/", params=params),
+                               params=params, headers={}, ci_request=ci)
+    request_id = request_id_of(resp.headers)
+    if not 200 <= resp.status_code < 300:
+        raise unexpected_status(api, resp)
+    try:
+        tag = ET.fromstring(resp.content).tag
+    except ET.ParseError:
+        raise ApiError(api=api, http_status=resp.status_code, code="MalformedResponse",
+                       message="the answer is not XML", request_id=request_id, retryable=True) from None
+    if tag != root:
+        raise ApiError(api=api, http_status=resp.status_code, code="MalformedResponse",
+                       message=f"expected a <{root}> document, got <{tag}>", request_id=request_id)
+    data = xml_to_dict(resp.content)
+    if not isinstance(data, dict):
+        data = {}
+    if not request_id and isinstance(data.get("RequestId"), str):
+        request_id = data["RequestId"]
+    return data, request_id, resp.status_code
 
 
 class Trace:

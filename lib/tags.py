@@ -1,10 +1,7 @@
 """Live bucket tags through COS GetBucketTagging: the event is only a hint, the tags decide."""
 
-from qcloud_cos.cos_auth import CosS3Auth
-from qcloud_cos.cos_comm import xml_to_dict
-
 from .buckets import BucketRef
-from .cosapi import DEFAULT_RETRY, CosClients, RetryPolicy, Trace, translate
+from .cosapi import DEFAULT_RETRY, CosClients, RetryPolicy, Trace, get_document, read, translate
 from .errors import ApiError
 
 API = "GET /?tagging"
@@ -19,37 +16,23 @@ class TagReader:
         """The bucket's tags as {key: value}; {} when it has none (NoSuchTagSet)."""
         client = self._clients.for_region(ref.region)
 
-        def attempt():
+        def call():
             # The SDK's get_bucket_tagging drops the response headers, and with them the request
-            # id; this is the same signed request, sent so that the headers are kept.
-            params = {"tagging": ""}
-            url = client._conf.uri(bucket=ref.bucket)
-            if url.split("://", 1)[-1].rstrip("/") != ref.cos_host:
-                raise ApiError(api=API, code="InvalidHost", message="refusing an unexpected COS host")
+            # id; this is the same signed request, with the answer's shape checked.
             try:
-                resp = client.send_request(method="GET", url=url, bucket=ref.bucket,
-                                           auth=CosS3Auth(client._conf, params=params), headers={},
-                                           params=params)
-                data = xml_to_dict(resp.content)
+                data, request_id, status = get_document(client, API, ref.cos_host, ref.bucket, None,
+                                                        {"tagging": ""}, "Tagging", ci=False)
             except Exception as exc:
                 err = translate(API, exc)
                 if err.http_status == 404 and err.code == "NoSuchTagSet":
-                    return {}, err.request_id
+                    return {}, err.request_id, 404
                 raise err from None
-            return parse_tagging(data), resp.headers.get("x-cos-request-id", "")
+            return parse_tagging(data), request_id, status
 
-        try:
-            tags, request_id = self._retry.call(attempt)
-        except ApiError as err:
-            trace.add_error(err)
-            raise
-        trace.add(API, request_id)
-        return tags
+        return read(API, trace, self._retry, call)
 
 
-def parse_tagging(data) -> dict:
-    if not isinstance(data, dict):
-        raise ApiError(api=API, code="MalformedResponse", message="tagging answer is not a document")
+def parse_tagging(data: dict) -> dict:
     tag_set = data.get("TagSet")
     if tag_set is None:
         return {}

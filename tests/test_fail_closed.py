@@ -15,6 +15,10 @@ FAULTS = {
     "malformed XML": dict(body="malformed"),
     "truncated XML": dict(body="truncated"),
     "empty body": dict(body="empty"),
+    "HTML page with 200": dict(body="html"),
+    "error document with 200": dict(body="error_document"),
+    "unknown document with 200": dict(body="unexpected_document"),
+    "redirect": dict(status=301, code="PermanentRedirect"),
     "connection error": dict(connection_error=True),
 }
 

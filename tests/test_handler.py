@@ -86,12 +86,23 @@ def test_all_blockers_are_reported_together(cloud, main):
     assert {r.get("service") for r in result["reasons"]} >= {"media", "ai"}
 
 
-def test_finished_batch_jobs_do_not_block(cloud, main):
+@pytest.mark.parametrize("server_filters", [True, False])
+def test_finished_batch_jobs_do_not_block(cloud, main, server_filters):
+    # Also when the service ignores the `states` filter and lists finished jobs too.
+    cloud.honour_states_filter = server_filters
     b = tagged(cloud, "done-1250000000")
     for state in ("Success", "Failed", "Cancel"):
         b.add_batch_job(type="Job", state=state)
         b.add_batch_job(type="Workflow", state=state)
     assert outcome_of(main(manual("done-1250000000")), "done-1250000000")["outcome"] == "unbound"
+
+
+def test_unknown_batch_job_state_blocks(cloud, main):
+    cloud.honour_states_filter = False
+    job = tagged(cloud, "odd-1250000000").add_batch_job(type="Job", state="Running")
+    job.state = "Suspended"  # a state the documentation does not list
+    (reason,) = outcome_of(main(manual("odd-1250000000")), "odd-1250000000")["reasons"]
+    assert reason["code"] == "batch_job" and reason["state"] == "Suspended"
 
 
 def test_service_not_in_the_blocking_list_does_not_block(cloud, main):

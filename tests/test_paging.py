@@ -1,5 +1,7 @@
 """Every page is read: a blocker on a later page still blocks."""
 
+import pytest
+
 from tests.conftest import REGION, codes, manual, outcome_of
 
 
@@ -24,11 +26,23 @@ def test_workflow_on_a_later_page_blocks(cloud, invoke):
     assert codes(result).count("workflow") == 205
 
 
-def test_paging_ends_either_way(cloud, invoke):
-    for end in ("empty", "absent"):
-        cloud.next_token_end = end
-        name = f"end-{end}-1250000000"
-        b = cloud.add_bucket(name, REGION, tags={"ci-unbind": "true"})
-        for _ in range(150):
-            b.add_batch_job(type="Workflow", state="Success")
-        assert outcome_of(invoke(manual(name), env={"CI_UNBIND_DRY_RUN": "true"}), name)["outcome"] == "would_unbind"
+@pytest.mark.parametrize("end", ["empty", "absent"])
+def test_paging_ends_either_way(cloud, invoke, end):
+    cloud.next_token_end = end
+    cloud.honour_states_filter = False  # finished jobs are listed too and fill the pages
+    b = cloud.add_bucket("ends-1250000000", REGION, tags={"ci-unbind": "true"})
+    for _ in range(250):
+        b.add_batch_job(type="Workflow", state="Success")
+    result = outcome_of(invoke(manual("ends-1250000000"), env={"CI_UNBIND_DRY_RUN": "true"}), "ends-1250000000")
+    assert result["outcome"] == "would_unbind"
+    assert [c["api"] for c in result["calls"]].count("GET /inventorytriggerjob?type=Workflow") == 3
+
+
+def test_running_job_behind_finished_ones_blocks(cloud, invoke):
+    cloud.honour_states_filter = False
+    b = cloud.add_bucket("mixed-1250000000", REGION, tags={"ci-unbind": "true"})
+    running = b.add_batch_job(type="Job", state="Running")
+    for _ in range(150):
+        b.add_batch_job(type="Job", state="Success")
+    result = outcome_of(invoke(manual("mixed-1250000000")), "mixed-1250000000")
+    assert result["outcome"] == "blocked" and [r["id"] for r in result["reasons"]] == [running.id]

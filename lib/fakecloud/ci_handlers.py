@@ -119,7 +119,9 @@ def list_batch_jobs(cloud, req: Request) -> Reply:
 
     with cloud.account.lock:
         jobs = [j for j in bucket.batch_jobs.values() if j.type == job_type]
-    if "All" not in states:
+    # Whether the service honours `states` is not documented; a cloud built with
+    # honour_states_filter=False lists every state, so the client's own check is what is tested.
+    if "All" not in states and getattr(cloud, "honour_states_filter", True):
         jobs = [j for j in jobs if j.state in states]
     for name, attr in (("jobId", "id"), ("name", "name"), ("workflowId", "workflow_id")):
         wanted = req.param(name)

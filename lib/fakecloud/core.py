@@ -11,6 +11,7 @@ import responses
 
 from . import urls
 from .calllog import Call, CallLog
+from .eb_models import EventBridge
 from .faults import Fault, FaultSet
 from .models import Account, Bucket, OtherResource
 from .signing import AuthFailure, verify_cos_request, verify_tc3_request
@@ -26,9 +27,6 @@ from .wire import (
 
 _METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD", "PATCH", "OPTIONS")
 _ANY_URL = re.compile(r".*")
-
-# Service name the Tag API signs its TC3 credential scope with.
-_TAG_SERVICE = "tag"
 
 # (status, code) for each kind of COS q-sign failure, per service. CI documents its own 401
 # codes for a missing or unreadable Authorization; COS answers 403 AccessDenied for both.
@@ -85,13 +83,15 @@ class FakeCloud:
                  unbind_settle_reads: int = 1, clock: Optional[Callable[[], float]] = None,
                  refusal_status: int = 400, refusal_code: str = "PlaceholderUnbindRefused",
                  next_token_end: str = "empty", ci_errors_with_resource: bool = False,
-                 status_format: str = "accept"):
+                 status_format: str = "accept", honour_states_filter: bool = True):
         if next_token_end not in ("empty", "absent"):
             raise ValueError("next_token_end must be 'empty' or 'absent'")
         if status_format not in ("accept", "json", "xml"):
             raise ValueError("status_format must be 'accept', 'json' or 'xml'")
         self.status_format = status_format
+        self.honour_states_filter = honour_states_filter
         self.account = Account(appid, clock=clock, unbind_settle_reads=unbind_settle_reads)
+        self.eb = EventBridge(self.account.lock, self.account.now)
         self.credentials: dict[str, str] = {secret_id: secret_key}
         self.secret_id = secret_id
         self.secret_key = secret_key
@@ -236,7 +236,7 @@ class FakeCloud:
         req.service = urls.HOST_SERVICE[kind]
         req.endpoint, req.action = route.endpoint, route.action
         req.bucket, req.region = groups.get("bucket"), groups.get("region")
-        if req.service == "tag":
+        if req.service in urls.API3_SERVICES:
             req.region = req.headers.get("x-tc-region") or req.region
         req.request_id = f"fakereq{next(self._ids):08d}"
 
@@ -270,10 +270,10 @@ class FakeCloud:
     def _check_auth(self, req: Request) -> None:
         now = self.now()
         try:
-            if req.service == "tag":
+            if req.service in urls.API3_SERVICES:
                 verify_tc3_request(req.headers.get("authorization"), req.method, req.path, req.raw_query,
                                    req.headers, req.host, b"" if req.method == "GET" else req.body,
-                                   self.credentials, now, self.token, _TAG_SERVICE)
+                                   self.credentials, now, self.token, req.service)
             else:
                 # CI hosts take the token in either header; COS hosts only in their own.
                 token_headers = (("x-ci-security-token", "x-cos-security-token") if req.service == "ci"
@@ -281,14 +281,14 @@ class FakeCloud:
                 verify_cos_request(req.headers.get("authorization"), req.method, req.path, req.query,
                                    req.headers, req.host, self.credentials, now, self.token, token_headers)
         except AuthFailure as e:
-            if req.service == "tag":
+            if req.service in urls.API3_SERVICES:
                 raise ServiceError(200, _TC3_AUTH_ERRORS[e.kind], e.message) from None
             status, code = _COS_AUTH_ERRORS[req.service].get(e.kind) or _COS_AUTH_COMMON[e.kind]
             raise ServiceError(status, code, e.message) from None
 
     def _error(self, req: Request, status: int, code: str, message: str,
                with_resource: Optional[bool] = None) -> Reply:
-        if req.service == "tag":
+        if req.service in urls.API3_SERVICES:
             return Reply(status, tag_error_body(code, message, req.request_id), "application/json")
         if with_resource is None:
             with_resource = req.service == "cos" or self.ci_errors_with_resource
@@ -302,6 +302,15 @@ class FakeCloud:
             reply.body = b""
         elif kind == "truncated":
             reply.body = reply.body[: len(reply.body) // 2]
+        elif kind == "html":
+            reply.body = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+            reply.headers["Content-Type"] = "text/html"
+        elif kind == "error_document":
+            reply.body = xml_error_body("InternalError", "an error sent with a success status", "x", "t", None)
+            reply.headers.setdefault("Content-Type", XML)
+        elif kind == "unexpected_document":
+            reply.body = b"<Response><RequestId>x</RequestId><Items><Item>1</Item></Items></Response>"
+            reply.headers.setdefault("Content-Type", XML)
         else:
             reply.body = malformed_body(reply.content_type or XML)
             reply.headers.setdefault("Content-Type", XML)

@@ -3,9 +3,12 @@
 import threading
 from typing import Optional
 
-from .urls import ENDPOINTS
+from .urls import API3_SERVICES, ENDPOINTS
 
-BODY_KINDS = ("malformed", "truncated", "empty")
+# malformed/truncated/empty: broken bytes. html: a gateway's page. error_document: an <Error> sent
+# with a success status. unexpected_document: well-formed <Response> with none of the expected
+# elements, as a renamed or new list element would look to a client that expects the old one.
+BODY_KINDS = ("malformed", "truncated", "empty", "html", "error_document", "unexpected_document")
 
 # Status for a fault given only a code, and code for one given only a status.
 _CODE_STATUS = {
@@ -68,7 +71,7 @@ class Fault:
         """(status, code, message) of the error answer this fault gives on a service."""
         code = self.code
         status = self.status
-        if service == "tag":
+        if service in API3_SERVICES:
             # API 3.0 errors travel as HTTP 200 with an Error object unless a status is forced.
             code = code or _TAG_STATUS_CODE.get(status, "InternalError")
             status = status or 200
