@@ -53,12 +53,12 @@ class ServiceIndex:
             return self._answers[(key, service)]
 
     def check(self, ref: BucketRef, trace: Trace) -> tuple[list[str], list[ApiError]]:
-        key = self._group_of.get(ref)
-        if key is None:  # a bucket the run did not announce: ask for it alone
-            key = (ref.region, -len(self._members) - 1)
-            with self._lock:
-                self._members.setdefault(key, [ref.bucket])
+        with self._lock:
+            key = self._group_of.get(ref)
+            if key is None:  # a bucket the run did not announce: a group of its own
+                key = (ref.region, ref.bucket)
                 self._group_of[ref] = key
+                self._members[key] = [ref.bucket]
         enabled, errors = [], []
         for service in self._services:
             value, calls = self._answer(key, service)

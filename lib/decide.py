@@ -8,7 +8,7 @@ call. Given the same facts it always gives the same answer, so it is tested as a
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Optional, Union
 
 from .buckets import BucketRef
@@ -51,7 +51,13 @@ class Facts:
     slot: Optional[str] = None
 
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# ISO 8601 as people write it on a tag: a date, or a date and time with an optional zone. Spelled
+# out rather than left to datetime.fromisoformat, whose accepted forms grew after Python 3.9.
+_ISO_RE = re.compile(
+    r"^(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})"
+    r"(?:[Tt ](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d{1,6}))?)?"
+    r"(?P<z>[Zz]|[+-]\d{2}:\d{2})?)?$"
+)
 
 
 def parse_request_value(value: str) -> Union[bool, datetime, None]:
@@ -62,19 +68,23 @@ def parse_request_value(value: str) -> Union[bool, datetime, None]:
     text = (value or "").strip()
     if text.lower() == "true":
         return True
-    if not text or not text[0].isdigit():
+    m = _ISO_RE.match(text)
+    if not m:
         return None
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
+    zone = timezone.utc
+    z = m.group("z")
+    if z and z not in ("Z", "z"):
+        sign = 1 if z[0] == "+" else -1
+        hours, minutes = int(z[1:3]), int(z[4:6])
+        if hours > 23 or minutes > 59:
+            return None
+        zone = timezone(sign * timedelta(hours=hours, minutes=minutes))
     try:
-        if _DATE_RE.match(text):
-            parsed = datetime.strptime(text, "%Y-%m-%d")
-        else:
-            parsed = datetime.fromisoformat(text)
+        parsed = datetime(int(m.group("y")), int(m.group("mo")), int(m.group("d")), int(m.group("h") or 0),
+                          int(m.group("mi") or 0), int(m.group("s") or 0),
+                          int((m.group("f") or "0").ljust(6, "0")), tzinfo=zone)
     except ValueError:
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc)
 
 

@@ -1,9 +1,7 @@
 """The sweep's candidates: COS buckets carrying the request tag, found with the Tag API."""
 
 import json
-import threading
 from dataclasses import dataclass, field
-from typing import Callable, Optional
 
 from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
@@ -38,7 +36,6 @@ class TagFinder:
         # The Tag API is global; the SDK still wants a region string.
         self._client = tag_client.TagClient(cred, "", profile)
         self._retry = retry
-        self._lock = threading.Lock()
 
     def _page(self, tag_key: str, token: str):
         req = models.GetResourcesRequest()
@@ -46,8 +43,7 @@ class TagFinder:
 
         def attempt():
             try:
-                with self._lock:  # the SDK client keeps per-request state; one call at a time
-                    return self._client.GetResources(req)
+                return self._client.GetResources(req)
             except TencentCloudSDKException as exc:
                 code = exc.get_code() or ""
                 raise ApiError(
@@ -60,7 +56,7 @@ class TagFinder:
 
         return self._retry.call(attempt)
 
-    def find(self, tag_key: str, progress: Optional[Callable[[int], None]] = None) -> Discovery:
+    def find(self, tag_key: str) -> Discovery:
         """Every COS bucket with `tag_key`, all pages, de-duplicated and sorted. Raises ApiError."""
         found = Discovery()
         seen = set()
@@ -81,8 +77,6 @@ class TagFinder:
                 if ref not in seen:
                     seen.add(ref)
                     found.buckets.append(ref)
-            if progress:
-                progress(len(found.buckets))
             token = resp.PaginationToken or ""
             if not token:
                 found.buckets.sort(key=lambda r: (r.region, r.bucket))

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 
-@dataclass
+@dataclass(eq=False)
 class ApiError(Exception):
     """A cloud call that did not give a usable answer.
 
@@ -18,6 +18,9 @@ class ApiError(Exception):
     message: str = ""
     request_id: str = ""
     retryable: bool = field(default=False, compare=False)
+
+    def __post_init__(self):
+        Exception.__init__(self, self.api, self.http_status, self.code)
 
     def __str__(self):
         status = self.http_status if self.http_status is not None else "no response"

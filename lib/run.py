@@ -16,7 +16,7 @@ from . import report as reports
 from .buckets import BucketRef
 from .checks import Checker, ServiceIndex
 from .ci import CIClient, UnbindRefused
-from .cosapi import DEFAULT_RETRY, CosClients, RetryPolicy, Trace
+from .cosapi import DEFAULT_RETRY, NO_RETRY, CosClients, RetryPolicy, Trace
 from .decide import (
     CAP,
     DEADLINE,
@@ -46,54 +46,70 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def deadline_from(context, start: float) -> Optional[float]:
-    """Start plus the function's time limit, less a margin to finish an unbind already begun."""
-    limit_ms = None
-    if isinstance(context, dict):
-        limit_ms = context.get("time_limit_in_ms")
-    else:
-        limit_ms = getattr(context, "time_limit_in_ms", None)
-    try:
-        limit = float(limit_ms) / 1000.0
-    except (TypeError, ValueError):
-        return None
-    if limit <= 0:
-        return None
-    margin = min(max(limit * 0.1, 2.0), 30.0)
-    return start + max(limit - margin, 0.0)
-
-
 def _context_value(context, key):
     if isinstance(context, dict):
         return context.get(key)
     return getattr(context, key, None)
 
 
-class Budget:
-    """The per-run cap and the time budget, shared by the workers."""
+def time_limit(context) -> Optional[float]:
+    """The function's time limit in seconds, from the SCF context; None when it does not say."""
+    try:
+        limit = float(_context_value(context, "time_limit_in_ms")) / 1000.0
+    except (TypeError, ValueError):
+        return None
+    return limit if limit > 0 else None
 
-    def __init__(self, cap: int, deadline: Optional[float], clock: Callable[[], float]):
+
+def margin_for(limit: float) -> float:
+    """Time kept back after the last bucket starts: an unbind begun by then is sent (10 s timeout)
+    and verified (three reads of at most 10 s, 1.5 s of pauses) before SCF ends the function."""
+    return min(max(limit * 0.1, 5.0), 60.0)
+
+
+class Budget:
+    """The per-run cap and the time budget, shared by the workers.
+
+    A slot granted under the cap stays pending until its bucket's outcome is known: an unbind that
+    is refused gives its slot back, and a bucket that finds the cap full while slots are pending
+    waits for them rather than being deferred, so the cap counts real unbinds, exactly.
+    """
+
+    def __init__(self, cap: int, clock: Callable[[], float], start: float, limit: Optional[float]):
         self._cap = cap
-        self._deadline = deadline
         self._clock = clock
+        self._deadline = None if limit is None else start + max(limit - margin_for(limit), 0.0)
+        # After this nothing more is asked, not even the reads that confirm an unbind.
+        self._hard_end = None if limit is None else start + max(limit - 1.0, 0.0)
         self._used = 0
-        self._lock = threading.Lock()
+        self._pending = 0
+        self._cond = threading.Condition()
 
     def past_deadline(self) -> bool:
         return self._deadline is not None and self._clock() >= self._deadline
 
+    def past_hard_end(self) -> bool:
+        return self._hard_end is not None and self._clock() >= self._hard_end
+
     def reserve(self) -> str:
-        with self._lock:
+        with self._cond:
+            while self._used >= self._cap and self._pending:
+                self._cond.wait()
             if self._used >= self._cap:
                 return CAP
             if self.past_deadline():
                 return DEADLINE
             self._used += 1
+            self._pending += 1
             return GRANTED
 
-    def release(self) -> None:
-        with self._lock:
-            self._used -= 1
+    def settle(self, kept: bool) -> None:
+        """Once per granted slot: kept for an unbind (or would-unbind, or an unknown result)."""
+        with self._cond:
+            self._pending -= 1
+            if not kept:
+                self._used -= 1
+            self._cond.notify_all()
 
 
 @dataclass
@@ -138,34 +154,43 @@ class Runner:
 
     def _decide(self, ref, checker, budget, dry_run, trace) -> Decision:
         facts = Facts(ref=ref, started_after_deadline=budget.past_deadline())
-        for _ in range(_MAX_STEPS):
-            decision = decide(facts, self.settings, self._now(), dry_run)
-            if not isinstance(decision, Need):
-                break
-            if decision.what == NEED_SLOT:
-                facts.slot = budget.reserve()
+        kept = True  # what a granted slot counts as if anything goes wrong: an unbind, maybe
+        try:
+            for _ in range(_MAX_STEPS):
+                decision = decide(facts, self.settings, self._now(), dry_run)
+                if not isinstance(decision, Need):
+                    break
+                if decision.what == NEED_SLOT:
+                    facts.slot = budget.reserve()
+                else:
+                    checker.gather(decision.what, facts, trace)
             else:
-                checker.gather(decision.what, facts, trace)
-        else:
-            raise RuntimeError("the decision did not settle")
-        if decision.action != UNBIND:
+                raise RuntimeError("the decision did not settle")
+            if decision.action == UNBIND:
+                decision = self._unbind(ref, checker.ci, budget, trace)
+                kept = decision.outcome != "refused"  # a refusal changed nothing
             return decision
-        return self._unbind(ref, checker.ci, budget, trace)
+        finally:
+            if facts.slot == GRANTED:
+                budget.settle(kept)
 
     def _unbind(self, ref, ci: CIClient, budget: Budget, trace: Trace) -> Decision:
         try:
             request_id = ci.unbind(ref, trace)
         except UnbindRefused as no:
-            budget.release()  # nothing changed, so it does not count against the cap
             return refused(no.http_status, no.code, no.message, no.request_id)
         except ApiError as err:
             return failed_unbind(err)
+        # Confirm by reading the status back. Each read is tried once: the loop is the retry, and
+        # it stops before the function's time runs out.
         status, error = None, None
         for pause in VERIFY_PAUSES:
             if pause:
+                if budget.past_hard_end():
+                    break
                 self._sleep(pause)
             try:
-                status, error = ci.status(ref, trace), None
+                status, error = ci.status(ref, trace, retry=NO_RETRY), None
             except ApiError as err:
                 status, error = None, err
             if status in ("unbinding", "off"):
@@ -189,13 +214,17 @@ class Runner:
             except ApiError as err:
                 error = {**err.as_reason(), "code": "discovery_failed"}
                 return self._finish(reports.build("timer", dry_run, run_id, [], error=error), started)
+            except Exception as exc:  # e.g. the SDK refusing the credentials before any call
+                error = {"code": "discovery_failed", "api": "tag:GetResources",
+                         "message": f"{type(exc).__name__}: {exc}"[:300]}
+                return self._finish(reports.build("timer", dry_run, run_id, [], error=error), started)
             refs = found.buckets
             extra["discovery"] = {"resources": found.resources, "buckets": len(refs),
                                   "ignored": found.ignored, "request_ids": found.request_ids}
         else:
             refs = list(dict.fromkeys(trigger.buckets))
 
-        budget = Budget(self.settings.max_per_run, deadline_from(context, started), self._clock)
+        budget = Budget(self.settings.max_per_run, self._clock, started, time_limit(context))
         services = ServiceIndex(self.cloud.ci, [r for r in refs if self.settings.region_allowed(r.region)],
                                 self.settings.blocking_services)
         checker = Checker(self.cloud.ci, self.cloud.tags, services)
@@ -239,27 +268,35 @@ def cold_start(env=None) -> Union[Settings, SettingsError]:
         return err
 
 
-def failure(code: str, message: str, log: reports.JsonLog, run_id=None, trigger=None, dry_run=True) -> dict:
-    """A report for an invocation that could not start; logged like any run."""
+def failure(code: str, message: str, log: reports.JsonLog, run_id=None, trigger=None, dry_run=True,
+            secrets=()) -> dict:
+    """A report for an invocation that could not run its buckets; logged like any run."""
     out = reports.build(trigger, dry_run, str(run_id or uuid.uuid4()), [], error={"code": code, "message": message})
-    log.emit({"msg": "run", **{k: out[k] for k in ("ok", "run_id", "trigger", "error")}})
+    out = reports.scrub(out, secrets)
+    log.emit({"msg": "run", **{k: out[k] for k in ("ok", "run_id", "trigger", "dry_run", "summary", "error")}})
     return out
 
 
 def handle(event, context, settings: Union[Settings, SettingsError], *, connect_fn=connect,
            log: Optional[reports.JsonLog] = None, **runner_options) -> dict:
-    """The whole invocation. Returns the report; never raises for bad input or a failed call."""
+    """The whole invocation. Returns the report; never raises (a retried invocation would only
+    redo the work, and the next sweep reconciles whatever this one could not do)."""
     started = runner_options.get("clock", time.monotonic)()
     run_id = _context_value(context, "request_id")
     if isinstance(settings, SettingsError):
         return failure("invalid_settings", str(settings), log or reports.JsonLog(), run_id)
-    log = log or reports.JsonLog(secrets=_secrets(settings))
+    secrets = _secrets(settings)
+    log = log or reports.JsonLog(secrets=secrets)
     try:
         trigger = parse(event)
     except InvalidEvent as err:
-        return failure("invalid_event", str(err), log, run_id, dry_run=settings.dry_run)
+        return failure("invalid_event", str(err), log, run_id, dry_run=settings.dry_run, secrets=secrets)
     if not settings.credentials:
         return failure("missing_credentials", "TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY are not set; "
                        "give the function an execution role", log, run_id, trigger.kind, settings.dry_run)
-    runner = Runner(settings, connect_fn(settings), log=log, **runner_options)
-    return runner.run(trigger, context, started=started)
+    try:
+        runner = Runner(settings, connect_fn(settings), log=log, **runner_options)
+        return runner.run(trigger, context, started=started)
+    except Exception as exc:  # a fault of ours: report it, and unbind nothing more
+        return failure("internal_error", f"{type(exc).__name__}: {exc}"[:300], log, run_id, trigger.kind,
+                       settings.dry_run, secrets)

@@ -118,10 +118,11 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         concurrency=_int(env, "CI_UNBIND_CONCURRENCY", 8, 1, 64),
         blocking_services=frozenset(services),
         appid=appid,
+        # Surrounding white space (a pasted newline) is never part of a key; the SDKs reject it.
         credentials=Credentials(
-            secret_id=env.get("TENCENTCLOUD_SECRETID", ""),
-            secret_key=env.get("TENCENTCLOUD_SECRETKEY", ""),
-            token=env.get("TENCENTCLOUD_SESSIONTOKEN") or None,
+            secret_id=(env.get("TENCENTCLOUD_SECRETID") or "").strip(),
+            secret_key=(env.get("TENCENTCLOUD_SECRETKEY") or "").strip(),
+            token=(env.get("TENCENTCLOUD_SESSIONTOKEN") or "").strip() or None,
         ),
     )
 

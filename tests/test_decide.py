@@ -113,7 +113,11 @@ def test_custom_tag_keys():
     ("2026-12-01T08:00:00", datetime(2026, 12, 1, 8, tzinfo=timezone.utc)),
     ("2026-12-01T08:00:00Z", datetime(2026, 12, 1, 8, tzinfo=timezone.utc)),
     ("2026-12-01T08:00:00+08:00", datetime(2026, 12, 1, 0, tzinfo=timezone.utc)),
+    ("2026-12-01 08:00", datetime(2026, 12, 1, 8, tzinfo=timezone.utc)),
+    ("2026-12-01T08:00:00.5-01:30", datetime(2026, 12, 1, 9, 30, 0, 500000, tzinfo=timezone.utc)),
     ("false", None), ("", None), ("yes", None), ("2026-13-01", None), ("1", None), ("tomorrow", None),
+    ("20261201", None), ("2026-W48", None), ("2026-12-01T08", None), ("2026-12-01+08:00", None),
+    ("2026-02-30", None), ("2026-12-01T25:00", None), ("2026-12-01T08:00+24:00", None),
 ])
 def test_request_value(value, expected):
     assert parse_request_value(value) == expected

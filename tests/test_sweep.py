@@ -151,8 +151,8 @@ def test_deadline_defers_buckets_that_would_start_after_it(cloud, invoke):
         cloud.add_bucket(f"d{i}-1250000000", REGION, tags={"ci-unbind": "false"})
     # Each bucket tagged false costs one call, discovery one more.
     report = invoke(TIMER, env={"CI_UNBIND_CONCURRENCY": "1"}, clock=CallClock(cloud),
-                    context={"request_id": "r", "time_limit_in_ms": 5000})
-    # 5 s limit, 2 s margin: deadline after 3 calls -> discovery + 2 buckets, the rest deferred.
+                    context={"request_id": "r", "time_limit_in_ms": 8000})
+    # 8 s limit, 5 s margin: deadline after 3 calls -> discovery + 2 buckets, the rest deferred.
     assert report["summary"] == {"skipped": 2, "deferred": 4}
     deferred = [r for r in report["results"] if r["outcome"] == "deferred"]
     assert all(codes(r) == ["deadline"] and r["calls"] == [] for r in deferred)
@@ -162,10 +162,10 @@ def test_unbind_in_flight_at_the_deadline_is_finished_and_verified(cloud, invoke
     cloud.add_bucket("a-1250000000", REGION, tags={"ci-unbind": "true"})
     cloud.add_bucket("b-1250000000", REGION, tags={"ci-unbind": "true"})
     # Calls for bucket a: discovery 1, tags 1, status 1, workflows 1, batch jobs 2, services 6 = 12,
-    # then the slot is taken at 12 simulated seconds; deadline 13 (15 s limit, 2 s margin): the PUT
+    # then the slot is taken at 12 simulated seconds; deadline 13 (18 s limit, 5 s margin): the PUT
     # (13th call) passes the deadline, and a is still verified; b starts after it and is deferred.
     report = invoke(TIMER, env={"CI_UNBIND_CONCURRENCY": "1"}, clock=CallClock(cloud),
-                    context={"request_id": "r", "time_limit_in_ms": 15000})
+                    context={"request_id": "r", "time_limit_in_ms": 18000})
     assert [r["outcome"] for r in report["results"]] == ["unbound", "deferred"]
     assert [c["api"] for c in report["results"][0]["calls"]][-2:] == ["PUT /?unbind", "GET /"]
 
