@@ -160,3 +160,35 @@ def test_after_lets_the_first_calls_through(cloud, cos):
         cos.ci_get_workflow(Bucket=B)
     assert cos.ci_get_workflow(Bucket=B)["TotalCount"] == "1"
     assert [c.status for c in cloud.calls] == [200, 200, 500, 200]
+
+
+@pytest.mark.parametrize("kind,root", [("html", "html"), ("error_document", "Error"),
+                                       ("unexpected_document", "Response")])
+def test_wrong_shape_bodies_keep_the_success_status(cloud, cos, kind, root):
+    cloud.inject("GET /workflow", body=kind, times=1)
+    from .sdk import ci_call
+
+    resp = ci_call(cos, "GET", B, path="/workflow", raw=True)
+    assert resp.status_code == 200
+    assert ET.fromstring(resp.content).tag == root
+    assert "MediaWorkflowList" not in resp.text
+
+
+@pytest.mark.parametrize("fmt,accept,expected", [
+    ("accept", "application/json", b'{"CIStatus": "on"}'), ("accept", "", b"<CIStatus>on</CIStatus>"),
+    ("xml", "application/json", b"<CIStatus>on</CIStatus>"), ("json", "", b'{"CIStatus": "on"}'),
+])
+def test_status_format(cloud, cos, fmt, accept, expected):
+    cloud.status_format = fmt
+    body = ci_status(cos, B, accept_json=bool(accept)).content
+    assert expected in body
+
+
+def test_states_filter_can_be_ignored(cloud, cos):
+    bucket = cloud.bucket(B)
+    bucket.add_batch_job(type="Job", state="Success")
+    bucket.add_batch_job(type="Job", state="Running")
+    listed = lambda: cos.ci_list_inventory_trigger_jobs(Bucket=B, Type="Job", States="Running")  # noqa: E731
+    assert len(listed().get("JobsDetail", [])) == 1
+    cloud.honour_states_filter = False
+    assert {j["State"] for j in listed()["JobsDetail"]} == {"Success", "Running"}
