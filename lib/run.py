@@ -211,12 +211,10 @@ class Runner:
         if trigger.kind == "timer":
             try:
                 found = self.cloud.finder().find(self.settings.tag_key)
-            except ApiError as err:
+            except Exception as exc:  # an ApiError, or the SDK refusing the credentials before any call
+                err = exc if isinstance(exc, ApiError) else ApiError(
+                    api="tag:GetResources", code="ClientError", message=f"{type(exc).__name__}: {exc}"[:300])
                 error = {**err.as_reason(), "code": "discovery_failed"}
-                return self._finish(reports.build("timer", dry_run, run_id, [], error=error), started)
-            except Exception as exc:  # e.g. the SDK refusing the credentials before any call
-                error = {"code": "discovery_failed", "api": "tag:GetResources",
-                         "message": f"{type(exc).__name__}: {exc}"[:300]}
                 return self._finish(reports.build("timer", dry_run, run_id, [], error=error), started)
             refs = found.buckets
             extra["discovery"] = {"resources": found.resources, "buckets": len(refs),
@@ -246,10 +244,14 @@ class Runner:
     def _finish(self, report: dict, started: float) -> dict:
         report["elapsed_ms"] = int((self._clock() - started) * 1000)
         report = reports.scrub(report, _secrets(self.settings))
-        calls = sum(len(r["calls"]) for r in report["results"])
+        calls = [c for r in report["results"] for c in r["calls"]]
+        # A shared call (a service list asked for many buckets) is listed with each; count it once.
+        total = sum(1 for c in calls if not c.get("shared")) + len(
+            {(c["api"], c["request_id"]) for c in calls if c.get("shared")})
+        total += len(report.get("discovery", {}).get("request_ids", []))
         self._log.emit({"msg": "run", "run_id": report["run_id"], "ok": report["ok"],
                         "trigger": report["trigger"], "dry_run": report["dry_run"],
-                        "summary": report["summary"], "buckets": len(report["results"]), "calls": calls,
+                        "summary": report["summary"], "buckets": len(report["results"]), "calls": total,
                         "elapsed_ms": report["elapsed_ms"], "error": report.get("error"),
                         "settings": public_view(self.settings)})
         return report

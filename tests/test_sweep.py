@@ -186,3 +186,13 @@ def test_unparsable_cos_resources_are_reported_not_evaluated(cloud, invoke):
     assert report["ok"] is True and report["results"] == []
     assert report["discovery"]["ignored"][0]["resource"].endswith("Bad.Name")
     assert [c.endpoint for c in cloud.calls] == ["tag:GetResources"]
+
+
+def test_run_log_line_counts_every_http_call_once(cloud, invoke):
+    for i in range(5):
+        cloud.add_bucket(f"n{i}-1250000000", REGION, tags={"ci-unbind": "true"})
+    report = invoke(TIMER)
+    (line,) = [line for line in invoke.lines if line["msg"] == "run"]
+    assert line["calls"] == len(cloud.calls)
+    assert line["summary"] == report["summary"] == {"unbound": 5}
+    assert line["elapsed_ms"] == report["elapsed_ms"] >= 0 and line["buckets"] == 5
