@@ -1,6 +1,8 @@
 """Command line: run the handler's own path on an event file, against the fake or the real cloud.
 
     python -m lib invoke EVENT.json [--simulate [--scenario FILE]] [--apply] [--json] [--logs]
+    python -m lib setup-eventbridge --uin UIN [--region R] [--function F] [--namespace N]
+                                    [--qualifier Q] [--rule-name R] [--event-bus-id ID] [--dry-run]
 
 Dry run unless --apply, whatever CI_UNBIND_DRY_RUN says: a person at a terminal opts in to change.
 """
@@ -11,7 +13,7 @@ import os
 import sys
 import uuid
 
-from . import run
+from . import eventbridge, run
 from .report import JsonLog
 from .settings import SettingsError
 
@@ -63,6 +65,21 @@ class Progress:
             self._stream.write("\n")
 
 
+class _Discard:
+    def write(self, _text):
+        pass
+
+    def flush(self):
+        pass
+
+
+def _log(args, env) -> JsonLog:
+    """The function's log lines: to stderr with --logs, else nowhere; secrets scrubbed either way."""
+    secrets = [env.get(k, "") for k in ("TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRETKEY",
+                                        "TENCENTCLOUD_SESSIONTOKEN")]
+    return JsonLog(stream=sys.stderr if args.logs else _Discard(), secrets=secrets)
+
+
 def invoke(args) -> int:
     with open(args.event, encoding="utf-8") as fh:
         try:
@@ -73,7 +90,6 @@ def invoke(args) -> int:
     env = dict(os.environ)
     env["CI_UNBIND_DRY_RUN"] = "false" if args.apply else "true"
     context = {"request_id": f"cli-{uuid.uuid4()}", "time_limit_in_ms": args.time_limit * 1000}
-    log = JsonLog(stream=sys.stderr if args.logs else open(os.devnull, "w"))
     progress = Progress()
 
     if args.simulate:
@@ -81,12 +97,14 @@ def invoke(args) -> int:
 
         env.update(SIM_CREDENTIALS)
         env.pop("TENCENTCLOUD_SESSIONTOKEN", None)
+        log = _log(args, env)
         cloud = FakeCloud(secret_id=SIM_CREDENTIALS["TENCENTCLOUD_SECRETID"],
                           secret_key=SIM_CREDENTIALS["TENCENTCLOUD_SECRETKEY"])
         with cloud:
             load_scenario(cloud, args.scenario or DEMO_SCENARIO)
             report = run.handle(event, context, run.cold_start(env), log=log, progress=progress)
     else:
+        log = _log(args, env)
         settings = run.cold_start(env)
         if not isinstance(settings, SettingsError) and not settings.credentials:
             print("set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY (and TENCENTCLOUD_SESSIONTOKEN for "
@@ -96,6 +114,35 @@ def invoke(args) -> int:
     progress.done()
     print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else table(report))
     return 0 if report["ok"] else 1
+
+
+def setup_eventbridge(args) -> int:
+    secret_id = os.environ.get("TENCENTCLOUD_SECRETID", "")
+    secret_key = os.environ.get("TENCENTCLOUD_SECRETKEY", "")
+    if not (secret_id and secret_key):
+        print("set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY (and TENCENTCLOUD_SESSIONTOKEN for temporary "
+              "keys) to a user allowed to manage EventBridge rules", file=sys.stderr)
+        return 2
+    uin = args.uin or os.environ.get("TENCENTCLOUD_UIN", "")
+    if not uin:
+        print("give the account ID (UIN) the function belongs to: --uin or TENCENTCLOUD_UIN", file=sys.stderr)
+        return 2
+    options = eventbridge.Options(uin=uin, region=args.region, function=args.function, namespace=args.namespace,
+                                  qualifier=args.qualifier, rule_name=args.rule_name,
+                                  event_bus_id=args.event_bus_id)
+    try:
+        api = eventbridge.EbApi.connect(secret_id, secret_key, os.environ.get("TENCENTCLOUD_SESSIONTOKEN") or None,
+                                        args.region)
+    except ImportError:
+        print("the EventBridge SDK is missing: pip install -r requirements-dev.txt", file=sys.stderr)
+        return 2
+    try:
+        outcome = eventbridge.setup(api, options, dry_run=args.dry_run)
+    except eventbridge.SetupError as err:
+        print(f"setup-eventbridge: {err}", file=sys.stderr)
+        return 1
+    print("\n".join(outcome.lines()))
+    return 0
 
 
 def main(argv=None) -> int:
@@ -109,7 +156,23 @@ def main(argv=None) -> int:
     p.add_argument("--json", action="store_true", help="print the whole report as JSON")
     p.add_argument("--logs", action="store_true", help="also write the function's JSON log lines to stderr")
     p.add_argument("--time-limit", type=int, default=900, help="seconds, as the function's timeout (900)")
+
+    e = sub.add_parser("setup-eventbridge", help="find or create the EventBridge rule and its target (idempotent)",
+                       description="Find or create, on the region's cloud-service event bus, the rule that "
+                       "sends bucket-tagging calls to the function, and its SCF target. Credentials come "
+                       "from TENCENTCLOUD_SECRETID/SECRETKEY/SESSIONTOKEN.")
+    e.add_argument("--uin", help="the account ID (UIN) that owns the function (default: TENCENTCLOUD_UIN)")
+    for flag, default, what in (("--region", eventbridge.DEFAULT_REGION, "the function's region"),
+                                ("--function", eventbridge.DEFAULT_FUNCTION, "the function's name"),
+                                ("--namespace", eventbridge.DEFAULT_NAMESPACE, "the function's namespace"),
+                                ("--qualifier", eventbridge.DEFAULT_QUALIFIER, "the alias or version events go to"),
+                                ("--rule-name", eventbridge.RULE_NAME, "the rule's name")):
+        e.add_argument(flag, default=default, help=f"{what} ({default})")
+    e.add_argument("--event-bus-id", help="use this bus instead of the region's cloud-service bus")
+    e.add_argument("--dry-run", action="store_true", help="read only; print what would be created or updated")
     args = parser.parse_args(argv)
+    if args.command == "setup-eventbridge":
+        return setup_eventbridge(args)
     if args.scenario and not args.simulate:
         parser.error("--scenario goes with --simulate")
     return invoke(args)

@@ -10,6 +10,7 @@ from lib import run
 from lib.cosapi import RetryPolicy
 from lib.fakecloud import FakeCloud
 from lib.report import JsonLog
+from tests import cam_policy
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -39,11 +40,49 @@ def manual(*buckets, region=REGION, **extra):
     return {"buckets": [{"bucket": b, "region": region} for b in buckets], **extra}
 
 
+# CAM actions the fake served to the function's code over this run; see tests/cam_policy.py.
+ACTIONS_USED: set = set()
+_CAM_CHECK = {"partial": False, "problem": ""}
+
+
 @pytest.fixture
 def cloud():
     fake = FakeCloud(appid=APPID, secret_id=SECRET_ID, secret_key=SECRET_KEY, token=TOKEN)
     with fake:
         yield fake
+    ACTIONS_USED.update(fake.actions_seen())
+
+
+def pytest_deselected(items):
+    _CAM_CHECK["partial"] = True
+
+
+def pytest_collection_finish(session):
+    collected = {item.path.resolve() for item in session.items}
+    if not cam_policy.product_test_files() <= collected or any("::" in arg for arg in session.config.args):
+        _CAM_CHECK["partial"] = True
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session):
+    result = yield
+    # Only a complete, passing run of the product suite knows every action the code needs; a
+    # failing one reports its own failures rather than a policy made doubtful by them.
+    if not (_CAM_CHECK["partial"] or session.config.option.collectonly or session.testsfailed
+            or session.shouldstop or session.shouldfail):
+        _CAM_CHECK["problem"] = cam_policy.problem(cam_policy.granted_actions(cam_policy.load_policy()),
+                                                   ACTIONS_USED)
+        if _CAM_CHECK["problem"]:
+            session.testsfailed += 1
+    return result
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if _CAM_CHECK["problem"]:
+        terminalreporter.write_sep("=", "CAM policy does not match the code", red=True)
+        terminalreporter.write_line(_CAM_CHECK["problem"])
+    elif _CAM_CHECK["partial"] and not config.option.collectonly:
+        terminalreporter.write_line("deploy/cam-policy.json not compared with the code: not the whole suite")
 
 
 class Invoker:

@@ -3,7 +3,7 @@
 import re
 from typing import Callable, NamedTuple, Optional
 
-from . import ci_handlers, cos_handlers, tag_handlers
+from . import ci_handlers, cos_handlers, eb_handlers, tag_handlers
 from .wire import Request
 
 _BUCKET = r"(?P<bucket>[a-z0-9][a-z0-9-]*-[0-9]+)"
@@ -16,10 +16,14 @@ HOSTS = {
     "ci_service": re.compile(rf"^ci\.{_REGION}\.myqcloud\.com$"),
     "cos_bucket": re.compile(rf"^{_BUCKET}\.cos\.{_REGION}\.myqcloud\.com$"),
     "tag": re.compile(rf"^tag(?:\.{_REGION})?\.tencentcloudapi\.com$"),
+    "eb": re.compile(rf"^eb(?:\.{_REGION})?\.tencentcloudapi\.com$"),
 }
 
 # Which service's conventions (error body, request-id header, auth) a host kind follows.
-HOST_SERVICE = {"ci_bucket": "ci", "pic_bucket": "ci", "ci_service": "ci", "cos_bucket": "cos", "tag": "tag"}
+HOST_SERVICE = {"ci_bucket": "ci", "pic_bucket": "ci", "ci_service": "ci", "cos_bucket": "cos", "tag": "tag",
+                "eb": "eb"}
+# Services on API 3.0: JSON, TC3 signatures scoped to the service name, the action in X-TC-Action.
+API3_SERVICES = ("tag", "eb")
 
 
 class Route(NamedTuple):
@@ -27,7 +31,7 @@ class Route(NamedTuple):
     methods: tuple[str, ...]
     path: str
     # For "/" routes: the one query key that selects the sub-resource (None = a bare "/").
-    # For the Tag API: the X-TC-Action value.
+    # For API 3.0 services (Tag, EventBridge): the X-TC-Action value.
     selector: Optional[str]
     endpoint: str
     action: str
@@ -66,6 +70,12 @@ ROUTES = (
           cos_handlers.delete_tagging),
     Route(("tag",), ("POST", "GET"), "/", "GetResources", "tag:GetResources", "tag:GetResources",
           tag_handlers.get_resources),
+    # EventBridge: only setup-eventbridge calls these, never the function.
+    *(Route(("eb",), ("POST", "GET"), "/", action, f"eb:{action}", f"eb:{action}", handler) for action, handler in (
+        ("ListEventBuses", eb_handlers.list_event_buses), ("ListRules", eb_handlers.list_rules),
+        ("GetRule", eb_handlers.get_rule), ("CreateRule", eb_handlers.create_rule),
+        ("UpdateRule", eb_handlers.update_rule), ("ListTargets", eb_handlers.list_targets),
+        ("CreateTarget", eb_handlers.create_target))),
 )
 
 ENDPOINTS = tuple(r.endpoint for r in ROUTES)
@@ -93,7 +103,7 @@ def match(req: Request) -> Optional[tuple[Route, str, dict[str, Optional[str]]]]
     for route in ROUTES:
         if kind not in route.hosts or req.method not in route.methods or req.path != route.path:
             continue
-        if kind == "tag":
+        if HOST_SERVICE[kind] in API3_SERVICES:
             if _tc_action(req) != route.selector:
                 continue
         elif route.path == "/":

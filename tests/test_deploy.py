@@ -1,0 +1,248 @@
+"""The deployment files: serverless.yml against the scf component's input rules, the CAM policy's
+shape, the EventBridge pattern against the events the code acts on."""
+
+import json
+import re
+
+import pytest
+import yaml
+
+from lib import eventbridge, settings
+from lib.fakecloud.urls import ROUTES
+from lib.triggers import COS_EVENT_NAMES, COS_SOURCE, TAG_EVENT_NAMES, TAG_SOURCE
+from tests import cam_policy
+from tests.conftest import ROOT
+
+# --- the scf component's input rules, written down as data ---------------------------------------
+# From the component's serverless.component.yml (name regex, memory sizes) and src/config.js
+# (trigger types). Its published runtime list stops at Python3.7; SCF itself runs Python3.9, the
+# runtime this project targets.
+NAME_RE = re.compile(r"^[A-Za-z][\w\-_]{0,58}[A-Za-z0-9]$")
+MEMORY_SIZES = {64, *range(128, 3072 + 1, 128)}
+RUNTIMES = {"Python2.7", "Python3.6", "Python3.7", "Python3.9", "Python3.10", "Nodejs10.15", "Nodejs12.16",
+            "Nodejs14.18", "Nodejs16.13", "Go1", "Java8", "Java11", "Php7", "Php8", "CustomRuntime"}
+TRIGGER_TYPES = {"apigw", "cos", "timer", "cmq", "ckafka", "cls", "mps", "clb"}
+TIMEOUT_RANGE = (1, 900)  # seconds, for event functions
+# Timer names: up to 60 of letters, digits, '_' and '-', starting with a letter.
+TIMER_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,59}$")
+# Environment: key shape, prefixes SCF keeps for itself, total size.
+ENV_KEY_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
+RESERVED_PREFIXES = ("SCF_", "QCLOUD_", "TENCENTCLOUD_")
+ENV_MAX_BYTES = 4096
+# CAM role names.
+ROLE_RE = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,128}$")
+
+# 7-field cron: second minute hour day month weekday year, each a '*' or a comma list of values,
+# ranges and steps.
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+CRON_FIELDS = ((0, 59, ()), (0, 59, ()), (0, 23, ()), (1, 31, ()), (1, 12, MONTHS), (0, 6, WEEKDAYS),
+               (1970, 2099, ()))
+
+
+def cron_field_ok(text: str, low: int, high: int, names=()) -> bool:
+    def value(v):
+        if v.upper() in names:
+            return True
+        return v.isdigit() and low <= int(v) <= high
+
+    for item in text.split(","):
+        base, _, step = item.partition("/")
+        if step and not (step.isdigit() and int(step) > 0):
+            return False
+        if base == "*":
+            continue
+        first, _, last = base.partition("-")
+        if not value(first) or (last and not value(last)):
+            return False
+    return True
+
+
+def cron_ok(expression: str) -> bool:
+    fields = expression.split()
+    return len(fields) == 7 and all(cron_field_ok(f, *spec) for f, spec in zip(fields, CRON_FIELDS))
+
+
+@pytest.fixture(scope="module")
+def config():
+    with open(ROOT / "serverless.yml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+@pytest.fixture(scope="module")
+def inputs(config):
+    return config["inputs"]
+
+
+def test_component_and_function(config, inputs):
+    assert config["component"] == "scf"
+    assert NAME_RE.match(inputs["name"])
+    assert inputs["handler"] == "handler.main_handler"
+    assert (ROOT / "handler.py").is_file()
+    assert re.search(r"^def main_handler\(event, context\):", (ROOT / "handler.py").read_text(), re.M)
+    assert inputs["runtime"] == "Python3.9" and inputs["runtime"] in RUNTIMES
+    assert inputs["region"] == "ap-guangzhou"
+    assert inputs["memorySize"] in MEMORY_SIZES
+    assert isinstance(inputs["timeout"], int) and TIMEOUT_RANGE[0] <= inputs["timeout"] <= TIMEOUT_RANGE[1]
+    assert isinstance(inputs["role"], str) and ROLE_RE.match(inputs["role"])
+
+
+def test_code_comes_from_the_packaged_build(inputs):
+    # deploy/package writes build/package/ by default; that directory is what gets uploaded.
+    assert inputs["src"]["src"] == "./build/package"
+    assert re.search(r'default=ROOT / "build"', (ROOT / "deploy" / "package").read_text())
+
+
+def test_async_retries_are_kept_low(inputs):
+    assert inputs["retryNum"] in (0, 1)
+    assert 0 < inputs["msgTTL"] <= 6 * 3600
+
+
+def test_triggers(inputs):
+    events = inputs["events"]
+    assert events
+    names = []
+    for event in events:
+        (kind,) = event
+        assert kind in TRIGGER_TYPES
+    timers = [e["timer"]["parameters"] for e in events if "timer" in e]
+    assert len(timers) == 1
+    for timer in timers:
+        assert TIMER_NAME_RE.match(timer["name"])
+        names.append(timer["name"])
+        assert cron_ok(timer["cronExpression"]), timer["cronExpression"]
+        assert timer["enable"] is True  # written out, not left to a default
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("expression, ok", [
+    ("0 17 * * * * *", True), ("*/5 * * * * * *", True), ("0 15 10 * * MON-FRI *", True),
+    ("0 0 2 1 JAN,JUL * 2030", True), ("0 0 * * * *", False), ("0 60 * * * * *", False),
+    ("0 0 24 * * * *", False), ("0 0 * * * FUNDAY *", False), ("0 0/0 * * * * *", False),
+])
+def test_cron_rule_itself(expression, ok):
+    assert cron_ok(expression) is ok
+
+
+def test_environment(inputs):
+    variables = inputs["environment"]["variables"]
+    assert all(isinstance(v, str) for v in variables.values()), "SCF takes every value as text"
+    for key in variables:
+        assert ENV_KEY_RE.match(key) and not key.startswith(RESERVED_PREFIXES), key
+    size = len(";".join(f"{k}={v}" for k, v in variables.items()).encode("utf-8"))
+    assert size <= ENV_MAX_BYTES
+
+
+def test_settings_are_the_defaults_and_dry_run_is_on(inputs):
+    variables = inputs["environment"]["variables"]
+    read_by_code = set(re.findall(r'"(CI_UNBIND_[A-Z_]+)"', (ROOT / "lib" / "settings.py").read_text()))
+    assert read_by_code and set(variables) == read_by_code
+    loaded = settings.load(variables)
+    assert loaded.dry_run is True and variables["CI_UNBIND_DRY_RUN"] == "true"
+    assert loaded == settings.load({})
+
+
+def test_setup_eventbridge_defaults_name_this_function(inputs):
+    assert eventbridge.DEFAULT_FUNCTION == inputs["name"]
+    assert eventbridge.DEFAULT_NAMESPACE == inputs["namespace"]
+    assert eventbridge.DEFAULT_REGION == inputs["region"]
+
+
+def test_rule_pattern_matches_the_events_the_code_acts_on():
+    with open(ROOT / "deploy" / "eventbridge-rule.json", encoding="utf-8") as fh:
+        pattern = json.load(fh)
+    assert set(pattern) == {"source", "data"} and set(pattern["data"]) == {"eventName"}
+    assert set(pattern["source"]) == {COS_SOURCE, TAG_SOURCE}
+    names = pattern["data"]["eventName"]
+    assert len(names) == len(set(names)) and set(names) == COS_EVENT_NAMES | TAG_EVENT_NAMES
+
+
+def test_build_output_is_ignored_by_git():
+    assert "build/" in (ROOT / ".gitignore").read_text().split()
+
+
+# --- the CAM policy -----------------------------------------------------------------------------
+
+ROUTE_ACTIONS = {r.action for r in ROUTES}
+# Calls on ci.<region>.myqcloud.com name no bucket, and CI authorizes DescribeCIBuckets at the
+# interface level: those take resource "*". So does the Tag API.
+INTERFACE_LEVEL = {r.action for r in ROUTES if r.hosts == ("ci_service",)} | {"ci:DescribeCIBuckets",
+                                                                               "tag:GetResources"}
+RESOURCE_FORMS = {"ci": "qcs::ci::uid/<APPID>:bucket/*", "cos": "qcs::cos::uid/<APPID>:*"}
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return cam_policy.load_policy()
+
+
+def test_policy_shape(policy):
+    assert policy["version"] == "2.0"
+    for statement in policy["statement"]:
+        assert statement["effect"] == "allow"
+        assert statement["action"] and statement["resource"]
+        assert all(a.startswith("name/") for a in statement["action"])
+
+
+def test_every_granted_action_is_one_the_fake_serves(policy):
+    granted = cam_policy.granted_actions(policy)
+    assert granted <= ROUTE_ACTIONS, granted - ROUTE_ACTIONS
+    assert granted == cam_policy.function_actions(granted), "only ci:, cos: and tag: actions"
+
+
+def test_resources_are_scoped(policy):
+    for statement in policy["statement"]:
+        actions = {a[len("name/"):] for a in statement["action"]}
+        services = {a.split(":")[0] for a in actions}
+        if statement["resource"] == ["*"]:
+            assert actions <= INTERFACE_LEVEL, actions - INTERFACE_LEVEL
+        else:
+            assert not actions & INTERFACE_LEVEL
+            (service,) = services
+            assert statement["resource"] == [RESOURCE_FORMS[service]]
+
+
+def test_each_action_granted_once(policy):
+    actions = [a for s in policy["statement"] for a in s["action"]]
+    assert len(actions) == len(set(actions))
+
+
+def test_compare_names_both_directions():
+    missing, unused = cam_policy.compare({"ci:A", "ci:B"}, {"ci:B", "cos:C", "eb:CreateRule"})
+    assert (missing, unused) == (["cos:C"], ["ci:A"])
+    text = cam_policy.problem({"ci:A", "ci:B"}, {"ci:B", "cos:C"})
+    assert "lacks actions the function used: cos:C" in text and "never used: ci:A" in text
+    assert cam_policy.problem({"ci:B"}, {"ci:B", "eb:ListRules"}) == ""
+
+
+def test_policy_check_needs_the_whole_product_suite():
+    files = cam_policy.product_test_files()
+    assert ROOT / "tests" / "test_handler.py" in files
+    assert not any("fakecloud" in str(f) for f in files)
+
+
+# --- the README's table of outcomes and reasons ----------------------------------------------------
+
+
+def codes_the_code_can_emit() -> set[str]:
+    from lib import decide, triggers
+
+    found = {decide.CAP, decide.DEADLINE, triggers.FAILED_CALL, triggers.UNRELATED_SOURCE,
+             triggers.UNRELATED_EVENT, triggers.NOT_A_BUCKET}
+    for path in (ROOT / "lib").glob("*.py"):
+        text = path.read_text()
+        found |= set(re.findall(r'(?:_reason|_skip|failure)\(\s*"([a-z_]+)"', text))
+        found |= set(re.findall(r'"code":\s*"([a-z_]+)"', text))
+    return found
+
+
+def test_readme_says_what_to_do_about_every_outcome_and_reason():
+    readme = (ROOT / "README.md").read_text()
+    deploy = readme[readme.index("\n## Deploy\n"):]
+    deploy = deploy[:deploy.index("\n## ", 1)]
+    from lib.decide import OUTCOMES
+
+    codes = codes_the_code_can_emit()
+    assert {"api_error", "internal_error", "discovery_failed", "invalid_event", "unverified"} <= codes
+    missing = sorted(c for c in set(OUTCOMES) | codes if f"`{c}`" not in deploy)
+    assert missing == []
