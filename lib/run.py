@@ -121,13 +121,28 @@ class Cloud:
     finder: Callable[[], TagFinder]
 
 
+_CLOUDS: dict = {}
+_CLOUDS_LOCK = threading.Lock()
+
+
 def connect(settings: Settings, retry: RetryPolicy = DEFAULT_RETRY) -> Cloud:
-    clients = CosClients(settings.credentials, pool_size=settings.concurrency)
-    return Cloud(
-        ci=CIClient(clients, retry),
-        tags=TagReader(clients, retry),
-        finder=lambda: TagFinder(settings.credentials, retry),
-    )
+    """The clients for these credentials, kept while the container is warm so that its pooled
+    connections serve the next invocation too. SCF rotates the role's keys; new keys get new
+    clients, and only the latest are kept."""
+    cred = settings.credentials
+    key = (cred.secret_id, cred.secret_key, cred.token, settings.concurrency, retry)
+    with _CLOUDS_LOCK:
+        cloud = _CLOUDS.get(key)
+        if cloud is None:
+            clients = CosClients(cred, pool_size=settings.concurrency)
+            cloud = Cloud(
+                ci=CIClient(clients, retry),
+                tags=TagReader(clients, retry),
+                finder=lambda: TagFinder(cred, retry),
+            )
+            _CLOUDS.clear()
+            _CLOUDS[key] = cloud
+        return cloud
 
 
 class Runner:

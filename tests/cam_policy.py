@@ -1,8 +1,7 @@
 """deploy/cam-policy.json against the CAM actions the function's code is seen to use.
 
 The `cloud` fixture of tests/conftest.py collects the actions the fake served in each product
-test; at the end of a run of the whole product suite, conftest compares them with the policy (see
-`pytest_runtestloop` there). A partial run (-k, -m, one file, a node id) is not compared: it
+test; tests/test_zz_cam_policy.py, run last, compares them with the policy. A partial run (-k, -m, one file, a node id) is not compared: it
 cannot know what the code needs.
 """
 
@@ -16,6 +15,11 @@ TESTS = ROOT / "tests"
 # The services the function calls. The fake also serves EventBridge, for setup-eventbridge, which
 # runs with the operator's keys and is no business of the function's role.
 FUNCTION_SERVICES = ("ci", "cos", "tag")
+
+# Filled over a run by tests/conftest.py (kept here, in one module object, for the final test to
+# read): the CAM actions the fake served to product tests, and whether the run is partial.
+ACTIONS_USED: set = set()
+RUN = {"partial": False}
 
 
 def load_policy(path: pathlib.Path = POLICY) -> dict:

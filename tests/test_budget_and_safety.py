@@ -115,3 +115,48 @@ def test_no_secret_in_any_log_even_at_debug(cloud, monkeypatch, capsys, caplog):
     for secret in (BASE_ENV["TENCENTCLOUD_SECRETID"], BASE_ENV["TENCENTCLOUD_SECRETKEY"], TOKEN):
         assert secret not in text
     assert "q-signature" not in text and "TC3-HMAC-SHA256" not in text
+
+
+def test_a_bucket_that_reaches_its_unbind_after_the_deadline_is_deferred(cloud, invoke):
+    cloud.add_bucket("late-1250000000", REGION, tags={"ci-unbind": "true"})
+    # One simulated second per call. The bucket starts at 0 s, before the deadline (10 s limit,
+    # 5 s margin: 5 s); its checks take 11 calls, so it asks for its slot at 11 s: too late.
+    report = invoke(manual("late-1250000000"), clock=CallClock(cloud, 1),
+                    context={"request_id": "r", "time_limit_in_ms": 10000})
+    result = outcome_of(report, "late-1250000000")
+    assert result["outcome"] == "deferred" and result["reasons"] == [{"code": "deadline"}]
+    assert len(result["calls"]) == 11 and cloud.count(endpoint="PUT /?unbind") == 0
+
+
+def test_a_fault_of_ours_in_one_bucket_is_an_internal_error(cloud, invoke):
+    cloud.add_bucket("clean-1250000000", REGION, tags={"ci-unbind": "true"})
+
+    def broken_clock():
+        raise OSError("clock unavailable")
+
+    report = invoke(manual("clean-1250000000"), now=broken_clock)
+    result = outcome_of(report, "clean-1250000000")
+    assert result["outcome"] == "error" and result["reasons"][0]["code"] == "internal_error"
+    assert "clock unavailable" in result["reasons"][0]["message"]
+    assert report["ok"] is False and cloud.count(endpoint="PUT /?unbind") == 0
+
+
+def test_a_fault_of_ours_in_the_run_is_reported_not_raised(cloud, invoke):
+    cloud.add_bucket("clean-1250000000", REGION, tags={"ci-unbind": "false"})
+
+    def broken_progress(_result):
+        raise RuntimeError("progress display failed")
+
+    report = invoke(TIMER, progress=broken_progress)
+    assert report["ok"] is False and report["error"]["code"] == "internal_error"
+    assert "progress display failed" in report["error"]["message"]
+
+
+def test_clients_and_their_connection_pool_are_kept_while_warm():
+    settings = run.cold_start(BASE_ENV)
+    first = run.connect(settings)
+    assert run.connect(settings) is first
+    # The CI and COS clients share one pooled session.
+    assert first.ci._clients is first.tags._clients
+    rotated = run.cold_start({**BASE_ENV, "TENCENTCLOUD_SESSIONTOKEN": "rotated-token-0001"})
+    assert run.connect(rotated) is not first

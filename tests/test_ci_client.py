@@ -19,8 +19,12 @@ def test_status_forms(body, status):
     assert parse_status(body) == status
 
 
-@pytest.mark.parametrize("body", [b"", b"{}", b'{"CIStatus":"maybe"}', b"<CIStatus>", b"on", b"<x/>",
-                                  b'{"CIStatus": 1}', b"[]"])
+def test_unknown_status_value_is_passed_on():
+    assert parse_status(b'{"CIStatus":"frozen"}') == "frozen"
+
+
+@pytest.mark.parametrize("body", [b"", b"{}", b'{"CIStatus":""}', b"<CIStatus>", b"on", b"<x/>",
+                                  b'{"CIStatus": 1}', b"[]", b"<CIStatus/>"])
 def test_unreadable_status_raises(body):
     with pytest.raises(ApiError) as info:
         parse_status(body)

@@ -12,6 +12,7 @@ FAULTS = {
     "throttled": dict(status=429, code="SlowDown"),
     "access denied": dict(status=403, code="AccessDenied"),
     "access denied, no Resource": dict(status=403, code="AccessDenied", with_resource=False),
+    "no such bucket": dict(status=404, code="NoSuchBucket"),
     "malformed XML": dict(body="malformed"),
     "truncated XML": dict(body="truncated"),
     "empty body": dict(body="empty"),

@@ -46,3 +46,15 @@ def test_running_job_behind_finished_ones_blocks(cloud, invoke):
         b.add_batch_job(type="Job", state="Success")
     result = outcome_of(invoke(manual("mixed-1250000000")), "mixed-1250000000")
     assert result["outcome"] == "blocked" and [r["id"] for r in result["reasons"]] == [running.id]
+
+
+def test_enabled_service_on_a_later_page_blocks(cloud, invoke):
+    # If the service ignored bucketNames, the list would hold every bucket with the service on:
+    # the bucket asked about may then be on page 3, and must still be found.
+    cloud.honour_bucket_names = False
+    for i in range(250):
+        cloud.add_bucket(f"a{i:03d}-1250000000", REGION).enable_service("media")
+    cloud.add_bucket("zz-target-1250000000", REGION, tags={"ci-unbind": "true"}).enable_service("media")
+    result = outcome_of(invoke(manual("zz-target-1250000000")), "zz-target-1250000000")
+    assert result["outcome"] == "blocked" and codes(result) == ["service_enabled"]
+    assert cloud.count(endpoint="GET /mediabucket") == 3

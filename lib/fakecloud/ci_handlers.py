@@ -173,7 +173,9 @@ def _filtered_buckets(cloud, req: Request, region_param: str = "regions") -> lis
     if regions:
         buckets = [b for b in buckets if b.region in regions]
     exact = comma_list(req.param("bucketNames"))
-    if exact:
+    # A cloud built with honour_bucket_names=False lists every bucket, as a service that ignored the
+    # filter would; a client must then read every page to be sure of its own buckets.
+    if exact and getattr(cloud, "honour_bucket_names", True):
         buckets = [b for b in buckets if b.name in exact]
     prefix = req.param("bucketName")
     if prefix:

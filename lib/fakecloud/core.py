@@ -83,13 +83,17 @@ class FakeCloud:
                  unbind_settle_reads: int = 1, clock: Optional[Callable[[], float]] = None,
                  refusal_status: int = 400, refusal_code: str = "PlaceholderUnbindRefused",
                  next_token_end: str = "empty", ci_errors_with_resource: bool = False,
-                 status_format: str = "accept", honour_states_filter: bool = True):
+                 status_format: str = "accept", honour_states_filter: bool = True,
+                 honour_bucket_names: bool = True, sleep: Optional[Callable[[float], None]] = None):
         if next_token_end not in ("empty", "absent"):
             raise ValueError("next_token_end must be 'empty' or 'absent'")
         if status_format not in ("accept", "json", "xml"):
             raise ValueError("status_format must be 'accept', 'json' or 'xml'")
         self.status_format = status_format
         self.honour_states_filter = honour_states_filter
+        self.honour_bucket_names = honour_bucket_names
+        # Latency faults wait with this; a test can pass its own and see the wait without waiting.
+        self.sleep = sleep or time.sleep
         self.account = Account(appid, clock=clock, unbind_settle_reads=unbind_settle_reads)
         self.eb = EventBridge(self.account.lock, self.account.now)
         self.credentials: dict[str, str] = {secret_id: secret_key}
@@ -242,7 +246,7 @@ class FakeCloud:
 
         fault = self.faults.take(route.endpoint, req.bucket)
         if fault is not None and fault.latency:
-            time.sleep(fault.latency)  # outside every lock, so other threads carry on meanwhile
+            self.sleep(fault.latency)  # outside every lock, so other threads carry on meanwhile
         if fault is not None and fault.connection_error:
             self._log(req, None, fault)
             raise requests.exceptions.ConnectionError(f"fake connection error on {route.endpoint}")
