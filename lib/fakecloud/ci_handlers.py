@@ -12,6 +12,7 @@ from .wire import (
     int_param,
     leaf,
     node,
+    require_bucket,
     xml_reply,
 )
 
@@ -19,10 +20,7 @@ MAX_PAGE_SIZE = 100
 
 
 def _bucket(cloud, req: Request) -> Bucket:
-    bucket = cloud.account.bucket_in_region(req.bucket, req.region)
-    if bucket is None:
-        raise ServiceError(404, "NoSuchBucket", "The specified bucket does not exist.")
-    return bucket
+    return require_bucket(cloud, req)
 
 
 def _paging_head(req: Request, total: int, page_number: int, page_size: int) -> list[str]:

@@ -5,16 +5,13 @@ import hashlib
 import xml.etree.ElementTree as ET
 
 from .models import Bucket
-from .wire import Reply, Request, ServiceError, leaf, node, xml_reply
+from .wire import Reply, Request, ServiceError, leaf, node, require_bucket, xml_reply
 
 MAX_TAGS = 50
 
 
 def _bucket(cloud, req: Request) -> Bucket:
-    bucket = cloud.account.bucket_in_region(req.bucket, req.region)
-    if bucket is None:
-        raise ServiceError(404, "NoSuchBucket", "The specified bucket does not exist.")
-    return bucket
+    return require_bucket(cloud, req)
 
 
 def get_tagging(cloud, req: Request) -> Reply:

@@ -1,30 +1,14 @@
 """EventBridge API (API 3.0, JSON, version 2021-04-16): the calls that set up a rule and its target."""
 
 import functools
-import json
 
 from .eb_models import EbError, bus_view, rule_view, target_view
-from .tag_handlers import unflatten
-from .wire import Reply, Request, ServiceError, json_reply
+from .wire import Reply, Request, ServiceError, api3_params, json_reply
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 _BUS_FILTERS = ("EventBusName", "EventBusId", "Type", "TagKey")
 _ORDER_KEYS = {"created_at": "add_time", "updated_at": "mod_time", "name": "name", "AddTime": "add_time"}
-
-
-def _params(req: Request) -> dict:
-    if req.method == "GET":
-        return unflatten(req.query)
-    if not req.body:
-        return {}
-    try:
-        params = json.loads(req.body.decode("utf-8"))
-    except ValueError:
-        raise ServiceError(200, "InvalidParameter.Payload", "The request body is not valid JSON.") from None
-    if not isinstance(params, dict):
-        raise ServiceError(200, "InvalidParameter.Payload", "The request body must be a JSON object.")
-    return params
 
 
 def _api(handler):
@@ -35,7 +19,7 @@ def _api(handler):
         if not req.region:
             raise ServiceError(200, "InvalidParameter", "The Region parameter is required for EventBridge.")
         try:
-            body = handler(cloud.eb, req.region, _params(req))
+            body = handler(cloud.eb, req.region, api3_params(req, "InvalidParameter.Payload"))
         except EbError as e:
             raise ServiceError(200, e.code, e.message) from None
         return json_reply({"Response": {**body, "RequestId": req.request_id}})

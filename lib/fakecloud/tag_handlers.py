@@ -1,10 +1,9 @@
 """Tag API (API 3.0, JSON): GetResources over COS buckets and other services' resources."""
 
-import json
 from typing import Optional
 
 from .models import Bucket
-from .wire import Reply, Request, ServiceError, json_reply
+from .wire import Reply, Request, ServiceError, api3_params, json_reply
 
 MAX_RESULTS = 200
 DEFAULT_RESULTS = 50
@@ -29,40 +28,6 @@ def bucket_resource(bucket: Bucket) -> str:
     if form == 2:
         return f"{head}:prefix//{bucket.appid}/{bucket.short_name}"
     return f"{head}:{bucket.short_name}-{bucket.appid}"
-
-
-def unflatten(pairs: list[tuple[str, str]]) -> dict:
-    """Undo the SDK's GET encoding (TagFilters.0.TagValue.1=x) into nested dicts and lists."""
-    root: dict = {}
-    for key, value in pairs:
-        parts = key.split(".")
-        cur = root
-        for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            cur = cur.setdefault(part, value if last else {})
-    return _listify(root)
-
-
-def _listify(obj):
-    if not isinstance(obj, dict):
-        return obj
-    if obj and all(k.isdigit() for k in obj):
-        return [_listify(obj[k]) for k in sorted(obj, key=int)]
-    return {k: _listify(v) for k, v in obj.items()}
-
-
-def _request_params(req: Request) -> dict:
-    if req.method == "GET":
-        return unflatten(req.query)
-    if not req.body:
-        return {}
-    try:
-        params = json.loads(req.body.decode("utf-8"))
-    except ValueError:
-        raise ServiceError(200, "InvalidParameter", "The request body is not valid JSON.") from None
-    if not isinstance(params, dict):
-        raise ServiceError(200, "InvalidParameter", "The request body must be a JSON object.")
-    return params
 
 
 def _bad(message: str) -> ServiceError:
@@ -95,7 +60,7 @@ def _matches(tags: dict[str, str], filters) -> bool:
 
 
 def get_resources(cloud, req: Request) -> Reply:
-    params = _request_params(req)
+    params = api3_params(req, "InvalidParameter")
     filters = _filters(params)
     resource_list = params.get("ResourceList") or []
     if not isinstance(resource_list, list) or len(resource_list) > MAX_RESOURCE_LIST:

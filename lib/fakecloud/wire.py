@@ -114,3 +114,46 @@ def int_param(req: Request, name: str, default: int, lo: int, hi: Optional[int] 
 
 def comma_list(value: Optional[str]) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def unflatten(pairs: list[tuple[str, str]]) -> dict:
+    """Undo the SDK's GET encoding (TagFilters.0.TagValue.1=x) into nested dicts and lists."""
+    root: dict = {}
+    for key, value in pairs:
+        parts = key.split(".")
+        cur = root
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            cur = cur.setdefault(part, value if last else {})
+    return _listify(root)
+
+
+def _listify(obj):
+    if not isinstance(obj, dict):
+        return obj
+    if obj and all(k.isdigit() for k in obj):
+        return [_listify(obj[k]) for k in sorted(obj, key=int)]
+    return {k: _listify(v) for k, v in obj.items()}
+
+
+def api3_params(req: "Request", bad_code: str) -> dict:
+    """An API 3.0 call's parameters: JSON in a POST body, or the SDK's flattened GET query."""
+    if req.method == "GET":
+        return unflatten(req.query)
+    if not req.body:
+        return {}
+    try:
+        params = json.loads(req.body.decode("utf-8"))
+    except ValueError:
+        raise ServiceError(200, bad_code, "The request body is not valid JSON.") from None
+    if not isinstance(params, dict):
+        raise ServiceError(200, bad_code, "The request body must be a JSON object.")
+    return params
+
+
+def require_bucket(cloud, req: "Request"):
+    """The bucket the request's host names, or the service's NoSuchBucket."""
+    bucket = cloud.account.bucket_in_region(req.bucket, req.region)
+    if bucket is None:
+        raise ServiceError(404, "NoSuchBucket", "The specified bucket does not exist.")
+    return bucket
