@@ -46,22 +46,27 @@ def table(report: dict) -> str:
 
 
 class Progress:
-    """A one-line counter on a terminal; nothing at all when stderr is not one."""
+    """A progress bar on a terminal (stderr); nothing at all when stderr is not one, so it never
+    reaches a log."""
+
+    WIDTH = 30
 
     def __init__(self, stream=None):
         self._stream = stream or sys.stderr
-        self._count = 0
+        self._shown = False
         self.enabled = self._stream.isatty()
 
-    def __call__(self, result):
+    def __call__(self, result, done: int, total: int):
         if not self.enabled:
             return
-        self._count += 1
-        self._stream.write(f"\r  evaluated {self._count} buckets (last: {result.ref.bucket} {result.outcome})\x1b[K")
+        filled = self.WIDTH * done // max(total, 1)
+        bar = "#" * filled + "." * (self.WIDTH - filled)
+        self._stream.write(f"\r  [{bar}] {done}/{total} buckets (last: {result.ref.bucket} {result.outcome})\x1b[K")
         self._stream.flush()
+        self._shown = True
 
     def done(self):
-        if self.enabled and self._count:
+        if self._shown:
             self._stream.write("\n")
 
 

@@ -4,6 +4,7 @@ Every trigger goes through `Runner.run`; the timer differs only in where its buc
 dry run differs only in the last step (`decide` answers `would_unbind` instead of `unbind`).
 """
 
+import itertools
 import threading
 import time
 import uuid
@@ -242,11 +243,13 @@ class Runner:
                                 self.settings.blocking_services)
         checker = Checker(self.cloud.ci, self.cloud.tags, services)
 
+        finished = itertools.count(1)
+
         def one(ref):
             result = self.evaluate(ref, checker, budget, dry_run)
             self._log.emit({"msg": "bucket", "run_id": run_id, **result.as_dict()})
             if self._progress:
-                self._progress(result)
+                self._progress(result, next(finished), len(refs))
             return result
 
         if refs:

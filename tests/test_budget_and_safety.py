@@ -144,7 +144,7 @@ def test_a_fault_of_ours_in_one_bucket_is_an_internal_error(cloud, invoke):
 def test_a_fault_of_ours_in_the_run_is_reported_not_raised(cloud, invoke):
     cloud.add_bucket("clean-1250000000", REGION, tags={"ci-unbind": "false"})
 
-    def broken_progress(_result):
+    def broken_progress(*_args):
         raise RuntimeError("progress display failed")
 
     report = invoke(TIMER, progress=broken_progress)

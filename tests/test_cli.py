@@ -93,8 +93,8 @@ def test_progress_only_on_a_terminal():
     on_tty, off_tty = Tty(True), Tty(False)
     for stream in (on_tty, off_tty):
         progress = Progress(stream)
-        progress(result)
-        progress(result)
+        progress(result, 1, 4)
+        progress(result, 2, 4)
         progress.done()
-    assert "evaluated 2 buckets" in on_tty.text and on_tty.text.endswith("\n")
+    assert "[###############...............] 2/4 buckets" in on_tty.text and on_tty.text.endswith("\n")
     assert off_tty.text == ""
