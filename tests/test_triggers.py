@@ -1073,7 +1073,7 @@ def test_property_arbitrary_json(event):
     check_trigger_or_invalid(event)
 
 
-@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(EVENTS)
 def test_property_event_shaped_input(event):
     check_trigger_or_invalid(event)
