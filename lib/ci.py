@@ -27,7 +27,6 @@ from .cosapi import (
 )
 from .errors import ApiError
 
-STATUSES = ("on", "off", "unbinding")
 # Batch jobs in these states are done and cannot block; every other state, known or not, does.
 FINISHED_JOB_STATES = ("Success", "Failed", "Cancel")
 UNFINISHED_JOB_STATES = ("Submitted", "Running", "Pause")
