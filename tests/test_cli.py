@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from lib.cli import main
+from lib.ops.cli import main
 from tests.conftest import ROOT
 
 DEMO_DRY = {
@@ -86,7 +86,7 @@ class Tty:
 
 def test_progress_only_on_a_terminal():
     from lib.buckets import BucketRef
-    from lib.cli import Progress
+    from lib.ops.cli import Progress
     from lib.report import Result
 
     result = Result(BucketRef("ap-guangzhou", "a-1250000000"), "skipped")

@@ -7,8 +7,9 @@ import re
 import pytest
 import yaml
 
-from lib import eventbridge, settings
+from lib import settings
 from lib.fakecloud.urls import ROUTES
+from lib.ops import eventbridge
 from lib.triggers import COS_EVENT_NAMES, COS_SOURCE, TAG_EVENT_NAMES, TAG_SOURCE
 from tests import cam_policy
 from tests.conftest import ROOT

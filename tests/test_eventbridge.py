@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from lib import cli, eventbridge
 from lib.fakecloud import FakeCloud
+from lib.ops import cli, eventbridge
 from tests.conftest import ROOT, SECRET_ID, SECRET_KEY, TOKEN
 
 GZ = "ap-guangzhou"

@@ -13,9 +13,10 @@ import os
 import sys
 import uuid
 
-from . import eventbridge, run
-from .report import JsonLog
-from .settings import SettingsError
+from .. import run
+from ..report import JsonLog
+from ..settings import SettingsError
+from . import eventbridge
 
 SIM_CREDENTIALS = {"TENCENTCLOUD_SECRETID": "AKIDSIMULATEDEXAMPLE", "TENCENTCLOUD_SECRETKEY": "simulated-secret-key"}
 
@@ -98,7 +99,7 @@ def invoke(args) -> int:
     progress = Progress()
 
     if args.simulate:
-        from .fakecloud import DEMO_SCENARIO, FakeCloud, load_scenario
+        from ..fakecloud import DEMO_SCENARIO, FakeCloud, load_scenario
 
         env.update(SIM_CREDENTIALS)
         env.pop("TENCENTCLOUD_SESSIONTOKEN", None)

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .buckets import InvalidBucket, validate_region
-from .triggers import COS_EVENT_NAMES, COS_SOURCE, TAG_EVENT_NAMES, TAG_SOURCE
+from ..buckets import InvalidBucket, validate_region
+from ..triggers import COS_EVENT_NAMES, COS_SOURCE, TAG_EVENT_NAMES, TAG_SOURCE
 
 RULE_NAME = "cos-ci-unbinder-tagging"
 RULE_DESCRIPTION = "Bucket tagging calls from CloudAudit, for the cos-ci-unbinder function"
