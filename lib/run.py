@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Optional, Union
 
+from . import notify as notifications
 from . import report as reports
 from .buckets import BucketRef
 from .checks import Checker, ServiceIndex
@@ -30,6 +31,7 @@ from .decide import (
     after_unbind,
     decide,
     failed_unbind,
+    heads_up_window,
     refused,
 )
 from .discovery import TagFinder
@@ -157,6 +159,7 @@ class Runner:
         self._sleep = sleep
         self._log = log or reports.JsonLog(secrets=_secrets(settings))
         self._progress = progress
+        self.heads_up = None  # set per run: how far ahead dated requests get a read-only heads-up
 
     # -- one bucket ---------------------------------------------------------------------
     def evaluate(self, ref: BucketRef, checker: Checker, budget: Budget, dry_run: bool) -> reports.Result:
@@ -169,7 +172,7 @@ class Runner:
         return reports.Result(ref, decision.outcome, list(decision.reasons), trace.calls)
 
     def _decide(self, ref, checker, budget, dry_run, trace) -> Decision:
-        facts = Facts(ref=ref, started_after_deadline=budget.past_deadline())
+        facts = Facts(ref=ref, started_after_deadline=budget.past_deadline(), heads_up=self.heads_up)
         kept = True  # what a granted slot counts as if anything goes wrong: an unbind, maybe
         try:
             for _ in range(_MAX_STEPS):
@@ -239,6 +242,7 @@ class Runner:
             refs = list(dict.fromkeys(trigger.buckets))
 
         budget = Budget(self.settings.max_per_run, self._clock, started, time_limit(context))
+        self.heads_up = heads_up_window(self.settings.notify.notice_days, trigger.kind)
         services = ServiceIndex(self.cloud.ci, [r for r in refs if self.settings.region_allowed(r.region)],
                                 self.settings.blocking_services)
         checker = Checker(self.cloud.ci, self.cloud.tags, services)
@@ -262,6 +266,7 @@ class Runner:
     def _finish(self, report: dict, started: float) -> dict:
         report["elapsed_ms"] = int((self._clock() - started) * 1000)
         report = reports.scrub(report, _secrets(self.settings))
+        report = notifications.attach(report, self.settings, sleep=self._sleep)  # after every decision
         calls = [c for r in report["results"] for c in r["calls"]]
         # A shared call (a service list asked for many buckets) is listed with each; count it once.
         total = sum(1 for c in calls if not c.get("shared")) + len(
@@ -271,13 +276,13 @@ class Runner:
                         "trigger": report["trigger"], "dry_run": report["dry_run"],
                         "summary": report["summary"], "buckets": len(report["results"]), "calls": total,
                         "elapsed_ms": report["elapsed_ms"], "error": report.get("error"),
-                        "settings": public_view(self.settings)})
+                        "notify": report.get("notify"), "settings": public_view(self.settings)})
         return report
 
 
 def _secrets(settings: Settings):
     cred = settings.credentials
-    return [cred.secret_id, cred.secret_key, cred.token or ""]
+    return [cred.secret_id, cred.secret_key, cred.token or ""] + settings.notify.secrets()
 
 
 def cold_start(env=None) -> Union[Settings, SettingsError]:
@@ -289,11 +294,15 @@ def cold_start(env=None) -> Union[Settings, SettingsError]:
 
 
 def failure(code: str, message: str, log: reports.JsonLog, run_id=None, trigger=None, dry_run=True,
-            secrets=()) -> dict:
-    """A report for an invocation that could not run its buckets; logged like any run."""
+            secrets=(), settings: Optional[Settings] = None, sleep=time.sleep) -> dict:
+    """A report for an invocation that could not run its buckets; logged like any run, and
+    notified when the settings were good enough to say where."""
     out = reports.build(trigger, dry_run, str(run_id or uuid.uuid4()), [], error={"code": code, "message": message})
     out = reports.scrub(out, secrets)
-    log.emit({"msg": "run", **{k: out[k] for k in ("ok", "run_id", "trigger", "dry_run", "summary", "error")}})
+    if settings is not None:
+        out = notifications.attach(out, settings, sleep=sleep)
+    log.emit({"msg": "run", **{k: out[k] for k in ("ok", "run_id", "trigger", "dry_run", "summary", "error")},
+              **({"notify": out["notify"]} if "notify" in out else {})})
     return out
 
 
@@ -307,16 +316,19 @@ def handle(event, context, settings: Union[Settings, SettingsError], *, connect_
         return failure("invalid_settings", str(settings), log or reports.JsonLog(), run_id)
     secrets = _secrets(settings)
     log = log or reports.JsonLog(secrets=secrets)
+    sleep = runner_options.get("sleep", time.sleep)
     try:
         trigger = parse(event)
     except InvalidEvent as err:
-        return failure("invalid_event", str(err), log, run_id, dry_run=settings.dry_run, secrets=secrets)
+        return failure("invalid_event", str(err), log, run_id, dry_run=settings.dry_run, secrets=secrets,
+                       settings=settings, sleep=sleep)
     if not settings.credentials:
         return failure("missing_credentials", "TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY are not set; "
-                       "give the function an execution role", log, run_id, trigger.kind, settings.dry_run)
+                       "give the function an execution role", log, run_id, trigger.kind, settings.dry_run,
+                       secrets, settings, sleep)
     try:
         runner = Runner(settings, connect_fn(settings), log=log, **runner_options)
         return runner.run(trigger, context, started=started)
     except Exception as exc:  # a fault of ours: report it, and unbind nothing more
         return failure("internal_error", f"{type(exc).__name__}: {exc}"[:300], log, run_id, trigger.kind,
-                       settings.dry_run, secrets)
+                       settings.dry_run, secrets, settings, sleep)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from .buckets import InvalidBucket, validate_appid, validate_region
+from .notify import config as notify_config
 
 SERVICES = ("media", "pic", "doc", "asr", "file", "ai")
 
@@ -39,6 +40,7 @@ class Settings:
     blocking_services: frozenset[str] = frozenset(SERVICES)
     appid: Optional[str] = None
     credentials: Credentials = field(default=Credentials("", ""), repr=False)
+    notify: notify_config.NotifySettings = field(default_factory=notify_config.NotifySettings, repr=False)
 
     def region_allowed(self, region: str) -> bool:
         return not self.regions or region in self.regions
@@ -109,6 +111,11 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
     if tag_key == protect_key:
         raise SettingsError("CI_UNBIND_TAG_KEY and CI_UNBIND_PROTECT_TAG_KEY must differ")
 
+    try:
+        notify = notify_config.load(env)
+    except notify_config.NotifySettingsError as err:
+        raise SettingsError(str(err)) from None
+
     return Settings(
         dry_run=_bool(env, "CI_UNBIND_DRY_RUN", True),
         tag_key=tag_key,
@@ -124,6 +131,7 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
             secret_key=(env.get("TENCENTCLOUD_SECRETKEY") or "").strip(),
             token=(env.get("TENCENTCLOUD_SESSIONTOKEN") or "").strip() or None,
         ),
+        notify=notify,
     )
 
 
@@ -138,4 +146,5 @@ def public_view(settings: Settings) -> dict:
         "concurrency": settings.concurrency,
         "blocking_services": sorted(settings.blocking_services),
         "appid": settings.appid,
+        "notify": settings.notify.public_view(),  # the robot's host only: its URL holds the key
     }

@@ -1,0 +1,78 @@
+"""Run digests to the chat robots teams use (WeCom, DingTalk, Feishu, Slack, or plain JSON).
+
+One digest per run, sent after every decision is made: `attach` builds it from the finished
+report, sends it, and writes the outcome into the report as `notify: {sent, failed, error, ...}`.
+A failure to notify changes no decision; it makes `ok` false, so it is seen.
+"""
+
+import time
+from datetime import datetime, timezone
+from typing import Callable, Optional
+
+from . import changes, digest, robots
+from .config import NotifySettings
+from .send import NotifyFailed, Sender, scrub
+
+__all__ = ["NotifySettings", "attach", "notify"]
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def notify(report: dict, settings: NotifySettings, *, store: Optional[changes.Store] = None,
+           sender: Optional[Sender] = None, sleep: Callable[[float], None] = time.sleep,
+           now_iso: Callable[[], str] = _now_iso) -> dict:
+    """Send the run's digest when it has news; returns what became of it."""
+    out = {"sent": False, "failed": False, "error": None, "host": settings.host, "format": settings.format,
+           "buckets": 0}
+    last = changes.LastNotified(store) if store is not None else None
+    previous = None
+    if last is not None:
+        try:
+            previous = last.load()
+        except Exception as exc:  # everything is news, then; and the report says why
+            out["state_error"] = f"reading the last digest failed: {type(exc).__name__}: {exc}"[:300]
+    chosen, unchanged = changes.select(report, settings, previous)
+    data = digest.build(report, settings, chosen, unchanged)
+    if not digest.has_news(data):
+        out["unchanged"] = unchanged
+        return out
+    payload, omitted = robots.render(settings.format, data)
+    try:
+        (sender or Sender(settings, sleep=sleep)).send(payload)
+    except NotifyFailed as failed:
+        out.update(failed=True, error=str(failed))
+        return out
+    listed_keys = {(e["region"], e["bucket"]) for e in data["buckets"][:len(data["buckets"]) - omitted]}
+    listed = [r for r in chosen if (r["region"], r["bucket"]) in listed_keys]
+    out.update(sent=True, buckets=len(listed), omitted=omitted, unchanged=unchanged)
+    if last is not None:
+        try:
+            last.save(changes.record(previous, report, settings, listed, now_iso()))
+        except Exception as exc:  # the next run repeats these buckets: noisy, never silent
+            out["state_error"] = f"recording the digest failed: {type(exc).__name__}: {exc}"[:300]
+    return out
+
+
+def attach(report: dict, settings, **options) -> dict:
+    """Notify for a finished run when notifications are on; the report, with `notify` in it.
+
+    `settings` is the function's Settings (its `notify` part is used). Never raises: a fault here,
+    even one of ours, is reported, and the decisions already made stand.
+    """
+    ns: NotifySettings = getattr(settings, "notify", None) or NotifySettings()
+    if not ns.enabled:
+        return report
+    try:
+        outcome = notify(report, ns, **options)
+    except Exception as exc:
+        outcome = {"sent": False, "failed": True, "host": ns.host, "format": ns.format,
+                   "error": f"internal error: {type(exc).__name__}: {exc}"[:300]}
+    for key in ("error", "state_error"):
+        if outcome.get(key):
+            outcome[key] = scrub(outcome[key], ns)
+    report["notify"] = outcome
+    if outcome["failed"] or outcome.get("state_error"):
+        report["ok"] = False
+    return report
