@@ -9,11 +9,12 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import requests
 import responses
 
-from . import urls
+from . import robot_handlers, urls
 from .calllog import Call, CallLog
 from .eb_models import EventBridge
 from .faults import Fault, FaultSet
 from .models import Account, Bucket, OtherResource
+from .robot_models import Robot, Robots
 from .signing import AuthFailure, verify_cos_request, verify_tc3_request
 from .wire import (
     XML,
@@ -96,6 +97,7 @@ class FakeCloud:
         self.sleep = sleep or time.sleep
         self.account = Account(appid, clock=clock, unbind_settle_reads=unbind_settle_reads)
         self.eb = EventBridge(self.account.lock, self.account.now)
+        self.robots = Robots(self.account.lock, self.account.now)
         self.credentials: dict[str, str] = {secret_id: secret_key}
         self.secret_id = secret_id
         self.secret_key = secret_key
@@ -141,6 +143,10 @@ class FakeCloud:
                    tag_resource_form: Optional[int] = None) -> Bucket:
         return self.account.add_bucket(name, region, tags=tags, ci_status=ci_status,
                                        create_time=create_time, tag_resource_form=tag_resource_form)
+
+    def add_robot(self, kind: str, key: Optional[str] = None, secret: Optional[str] = None) -> Robot:
+        """A chat robot's webhook (wecom, dingtalk, feishu, slack or json); its `.url` is where to send."""
+        return self.robots.add(kind, key, secret)
 
     def add_other_resource(self, resource: str, tags: dict[str, str]) -> OtherResource:
         return self.account.add_other_resource(resource, tags)
@@ -249,7 +255,9 @@ class FakeCloud:
             self.sleep(fault.latency)  # outside every lock, so other threads carry on meanwhile
         if fault is not None and fault.connection_error:
             self._log(req, None, fault)
-            raise requests.exceptions.ConnectionError(f"fake connection error on {route.endpoint}")
+            raise requests.exceptions.ConnectionError(
+                robot_handlers.connection_error_text(req) if req.service == "robot"
+                else f"fake connection error on {route.endpoint}")
 
         if fault is not None and fault.is_error:
             status, code, message = fault.resolved(req.service)
@@ -272,6 +280,8 @@ class FakeCloud:
             return self._error(req, e.status, e.code, e.message, e.with_resource)
 
     def _check_auth(self, req: Request) -> None:
+        if req.service == "robot":
+            return  # a robot knows its caller by the key in the URL and the signature: its handler checks
         now = self.now()
         try:
             if req.service in urls.API3_SERVICES:
@@ -292,6 +302,8 @@ class FakeCloud:
 
     def _error(self, req: Request, status: int, code: str, message: str,
                with_resource: Optional[bool] = None) -> Reply:
+        if req.service == "robot":
+            return robot_handlers.error_reply(req, status, code, message)
         if req.service in urls.API3_SERVICES:
             return Reply(status, tag_error_body(code, message, req.request_id), "application/json")
         if with_resource is None:

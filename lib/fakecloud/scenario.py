@@ -7,13 +7,17 @@ typo cannot silently produce a cleaner account than intended):
                   "ci_status": "on", "services": ["media"], "hidden": ["auto_review"],
                   "workflows": [{"name": "w1", "state": "Paused"}],
                   "batch_jobs": [{"type": "Job", "state": "Running", "name": "b1"}],
-                  "tag_resource_form": 2}],
+                  "tag_resource_form": 2, "due_in_days": 2}],
      "other_resources": [{"resource": "qcs::cvm:...", "tags": {"k": "v"}}],
      "faults": [{"target": "GET /workflow", "status": 503, "times": 1, "bucket": "x-1250000000"}]}
+
+`due_in_days` sets the request tag to a date that many days after the fake cloud's today (UTC),
+so a scenario keeps a request that falls due soon whenever it is loaded.
 """
 
 import json
 import os
+from datetime import datetime, timedelta, timezone
 from typing import Union
 
 from .models import HIDDEN_CONFIGS
@@ -22,7 +26,7 @@ DEMO_SCENARIO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenar
 
 _TOP = {"description", "appid", "buckets", "other_resources", "faults"}
 _BUCKET = {"name", "region", "tags", "ci_status", "services", "hidden", "workflows", "batch_jobs",
-           "tag_resource_form", "create_time", "note"}
+           "tag_resource_form", "create_time", "note", "due_in_days"}
 _WORKFLOW = {"id", "name", "state", "create_time"}
 _BATCH_JOB = {"id", "type", "state", "name", "creation_time", "workflow_id"}
 _FAULT = {"target", "status", "code", "message", "body", "latency", "connection_error", "times", "bucket",
@@ -50,7 +54,11 @@ def load_scenario(cloud, scenario: Union[str, "os.PathLike", dict]):
     for i, spec in enumerate(scenario.get("buckets", [])):
         where = f"buckets[{i}]"
         _check_keys(spec, _BUCKET, where)
-        bucket = cloud.add_bucket(spec["name"], spec["region"], tags=spec.get("tags"),
+        tags = spec.get("tags")
+        if "due_in_days" in spec:
+            today = datetime.fromtimestamp(cloud.now(), timezone.utc).date()
+            tags = {**(tags or {}), "ci-unbind": (today + timedelta(days=int(spec["due_in_days"]))).isoformat()}
+        bucket = cloud.add_bucket(spec["name"], spec["region"], tags=tags,
                                   ci_status=spec.get("ci_status", "on"), create_time=spec.get("create_time"),
                                   tag_resource_form=spec.get("tag_resource_form"))
         for service in spec.get("services", []):

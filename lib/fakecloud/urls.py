@@ -3,7 +3,7 @@
 import re
 from typing import Callable, NamedTuple, Optional
 
-from . import ci_handlers, cos_handlers, eb_handlers, tag_handlers
+from . import ci_handlers, cos_handlers, eb_handlers, robot_handlers, tag_handlers
 from .wire import Request
 
 _BUCKET = r"(?P<bucket>[a-z0-9][a-z0-9-]*-[0-9]+)"
@@ -17,11 +17,17 @@ HOSTS = {
     "cos_bucket": re.compile(rf"^{_BUCKET}\.cos\.{_REGION}\.myqcloud\.com$"),
     "tag": re.compile(rf"^tag(?:\.{_REGION})?\.tencentcloudapi\.com$"),
     "eb": re.compile(rf"^eb(?:\.{_REGION})?\.tencentcloudapi\.com$"),
+    # Chat robots' webhooks (notifications); the JSON receiver stands for any other https endpoint.
+    "robot_wecom": re.compile(r"qyapi\.weixin\.qq\.com\Z"),
+    "robot_dingtalk": re.compile(r"oapi\.dingtalk\.com\Z"),
+    "robot_feishu": re.compile(r"open\.(?:feishu\.cn|larksuite\.com)\Z"),
+    "robot_slack": re.compile(r"hooks\.slack\.com\Z"),
+    "robot_json": re.compile(r"hooks\.example\.com\Z"),
 }
 
 # Which service's conventions (error body, request-id header, auth) a host kind follows.
 HOST_SERVICE = {"ci_bucket": "ci", "pic_bucket": "ci", "ci_service": "ci", "cos_bucket": "cos", "tag": "tag",
-                "eb": "eb"}
+                "eb": "eb", **{f"robot_{k}": "robot" for k in ("wecom", "dingtalk", "feishu", "slack", "json")}}
 # Services on API 3.0: JSON, TC3 signatures scoped to the service name, the action in X-TC-Action.
 API3_SERVICES = ("tag", "eb")
 
@@ -76,6 +82,16 @@ ROUTES = (
         ("GetRule", eb_handlers.get_rule), ("CreateRule", eb_handlers.create_rule),
         ("UpdateRule", eb_handlers.update_rule), ("ListTargets", eb_handlers.list_targets),
         ("CreateTarget", eb_handlers.create_target))),
+    # Robots: the key is in the query (WeCom, DingTalk) or the path's tail ("/*": a prefix).
+    Route(("robot_wecom",), ("POST", "GET"), "/cgi-bin/webhook/send", None, "robot:wecom", "robot:send",
+          robot_handlers.wecom),
+    Route(("robot_dingtalk",), ("POST", "GET"), "/robot/send", None, "robot:dingtalk", "robot:send",
+          robot_handlers.dingtalk),
+    Route(("robot_feishu",), ("POST", "GET"), "/open-apis/bot/v2/hook/*", None, "robot:feishu", "robot:send",
+          robot_handlers.feishu),
+    Route(("robot_slack",), ("POST", "GET"), "/services/*", None, "robot:slack", "robot:send", robot_handlers.slack),
+    Route(("robot_json",), ("POST", "GET"), "/cos-ci-unbinder/*", None, "robot:json", "robot:send",
+          robot_handlers.as_json),
 )
 
 ENDPOINTS = tuple(r.endpoint for r in ROUTES)
@@ -101,7 +117,12 @@ def match(req: Request) -> Optional[tuple[Route, str, dict[str, Optional[str]]]]
     kind, groups = found
     keys = {k for k, _ in req.query}
     for route in ROUTES:
-        if kind not in route.hosts or req.method not in route.methods or req.path != route.path:
+        if kind not in route.hosts or req.method not in route.methods:
+            continue
+        if route.path.endswith("/*"):
+            if not req.path.startswith(route.path[:-1]) or len(req.path) == len(route.path) - 1:
+                continue
+        elif req.path != route.path:
             continue
         if HOST_SERVICE[kind] in API3_SERVICES:
             if _tc_action(req) != route.selector:

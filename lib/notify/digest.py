@@ -152,13 +152,18 @@ def build(report: dict, settings: NotifySettings, results: Optional[list] = None
     }
 
 
-def headline(digest: dict) -> str:
-    """The first line of every format: what ran, and how it went."""
+def title(digest: dict) -> str:
+    """What ran, and whether it needs attention."""
     mode = "dry run" if digest.get("dry_run") else "live"
+    trouble = "NEEDS ATTENTION: " if digest.get("ok") is False else ""
+    return f"{trouble}{SOURCE} {digest.get('trigger') or ''} run ({mode})".replace("  ", " ")
+
+
+def headline(digest: dict) -> str:
+    """The title with the counts, for where one line must say it all (a chat list, a card header)."""
     counts = ", ".join(f"{n} {outcome.replace('_', ' ')}" for outcome, n in digest["summary"].items()
                        if outcome != "skipped") or "no bucket acted on"
-    trouble = "NEEDS ATTENTION: " if digest.get("ok") is False else ""
-    return f"{trouble}{SOURCE} {digest.get('trigger') or ''} run ({mode}): {counts}".replace("  ", " ")
+    return f"{title(digest)}: {counts}"
 
 
 def has_news(digest: dict) -> bool:

@@ -19,7 +19,7 @@ would not fit is cut, most urgent buckets kept, and ends "and N more"):
 import json
 from typing import Callable
 
-from .digest import headline
+from .digest import headline, title
 
 WECOM_CONTENT_BYTES = 4096
 DINGTALK_BODY_BYTES = 20000
@@ -84,7 +84,7 @@ def _markdown(digest: dict, entries: list, omitted: int, flavour: str) -> str:
     brk = "\n\n" if flavour == "dingtalk" else "\n"
     out = []
     if flavour != "feishu":  # a Feishu card shows the headline in its own header
-        out.append(f"### {md_safe(headline(digest))}")
+        out.append(f"### {md_safe(title(digest))}")
     out.append(f"> {_counts(digest)}")
     if digest.get("error"):
         warn = md_safe(_error_line(digest))

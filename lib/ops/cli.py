@@ -16,7 +16,7 @@ import uuid
 from .. import run
 from ..report import JsonLog
 from ..settings import SettingsError
-from . import eventbridge
+from . import eventbridge, notify_demo
 
 SIM_CREDENTIALS = {"TENCENTCLOUD_SECRETID": "AKIDSIMULATEDEXAMPLE", "TENCENTCLOUD_SECRETKEY": "simulated-secret-key"}
 
@@ -108,6 +108,7 @@ def invoke(args) -> int:
                           secret_key=SIM_CREDENTIALS["TENCENTCLOUD_SECRETKEY"])
         with cloud:
             load_scenario(cloud, args.scenario or DEMO_SCENARIO)
+            robot = notify_demo.simulated_robot(cloud, env)  # the digest goes to a fake chat robot
             report = run.handle(event, context, run.cold_start(env), log=log, progress=progress)
     else:
         log = _log(args, env)
@@ -119,6 +120,8 @@ def invoke(args) -> int:
         report = run.handle(event, context, settings, log=log, progress=progress)
     progress.done()
     print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else table(report))
+    if args.simulate and not args.json:
+        print(notify_demo.describe(robot, report))
     return 0 if report["ok"] else 1
 
 
