@@ -37,6 +37,9 @@ def notify(report: dict, settings: NotifySettings, *, store: Optional[changes.St
     data = digest.build(report, settings, chosen, unchanged)
     if not digest.has_news(data):
         out["unchanged"] = unchanged
+        # Still forget buckets that no longer need a person: when they come back, they are news.
+        if last is not None and previous is not None:
+            _save(last, previous, changes.record(previous, report, settings, [], now_iso()), out)
         return out
     payload, omitted = robots.render(settings.format, data)
     try:
@@ -47,12 +50,18 @@ def notify(report: dict, settings: NotifySettings, *, store: Optional[changes.St
     listed_keys = {(e["region"], e["bucket"]) for e in data["buckets"][:len(data["buckets"]) - omitted]}
     listed = [r for r in chosen if (r["region"], r["bucket"]) in listed_keys]
     out.update(sent=True, buckets=len(listed), omitted=omitted, unchanged=unchanged)
-    if last is not None:
-        try:
-            last.save(changes.record(previous, report, settings, listed, now_iso()))
-        except Exception as exc:  # the next run repeats these buckets: noisy, never silent
-            out["state_error"] = f"recording the digest failed: {type(exc).__name__}: {exc}"[:300]
+    if last is not None and "state_error" not in out:
+        _save(last, previous, changes.record(previous, report, settings, listed, now_iso()), out)
     return out
+
+
+def _save(last: changes.LastNotified, previous: Optional[dict], record: dict, out: dict) -> None:
+    if record == previous:
+        return
+    try:
+        last.save(record)
+    except Exception as exc:  # the next run repeats these buckets: noisy, never silent
+        out["state_error"] = f"recording the digest failed: {type(exc).__name__}: {exc}"[:300]
 
 
 def attach(report: dict, settings, **options) -> dict:
