@@ -91,6 +91,10 @@ class Budget:
     def past_deadline(self) -> bool:
         return self._deadline is not None and self._clock() >= self._deadline
 
+    @property
+    def hard_end(self) -> Optional[float]:
+        return self._hard_end
+
     def past_hard_end(self) -> bool:
         return self._hard_end is not None and self._clock() >= self._hard_end
 
@@ -160,6 +164,7 @@ class Runner:
         self._log = log or reports.JsonLog(secrets=_secrets(settings))
         self._progress = progress
         self.heads_up = None  # set per run: how far ahead dated requests get a read-only heads-up
+        self._hard_end = None  # set per run: when the function's time is up (None: not known)
 
     # -- one bucket ---------------------------------------------------------------------
     def evaluate(self, ref: BucketRef, checker: Checker, budget: Budget, dry_run: bool) -> reports.Result:
@@ -243,6 +248,7 @@ class Runner:
 
         budget = Budget(self.settings.max_per_run, self._clock, started, time_limit(context))
         self.heads_up = heads_up_window(self.settings.notify.notice_days, trigger.kind)
+        self._hard_end = budget.hard_end
         services = ServiceIndex(self.cloud.ci, [r for r in refs if self.settings.region_allowed(r.region)],
                                 self.settings.blocking_services)
         checker = Checker(self.cloud.ci, self.cloud.tags, services)
@@ -266,7 +272,8 @@ class Runner:
     def _finish(self, report: dict, started: float) -> dict:
         report["elapsed_ms"] = int((self._clock() - started) * 1000)
         report = reports.scrub(report, _secrets(self.settings))
-        report = notifications.attach(report, self.settings, sleep=self._sleep)  # after every decision
+        report = notifications.attach(report, self.settings, sleep=self._sleep, monotonic=self._clock,
+                                      deadline=self._hard_end)  # after every decision, within the time
         calls = [c for r in report["results"] for c in r["calls"]]
         # A shared call (a service list asked for many buckets) is listed with each; count it once.
         total = sum(1 for c in calls if not c.get("shared")) + len(

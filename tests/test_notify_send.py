@@ -129,3 +129,15 @@ def test_errors_name_the_host_and_never_the_key_or_secret(cloud, kind):
     assert robot.url.split("/")[2] in text and "ConnectionError" in text and "***" in text
     for part in [robot.key, *robot.key.split("/"), SECRET]:
         assert part not in text
+
+
+def test_no_attempt_outlasts_the_functions_time(cloud):
+    robot = cloud.add_robot("wecom")
+    now = [100.0]
+    with pytest.raises(NotifyFailed) as failed:
+        sender(robot, deadline=101.0, monotonic=lambda: now[0]).send(payload("wecom"))
+    assert "before the function's time limit" in str(failed.value) and cloud.count(endpoint="robot:wecom") == 0
+    s = sender(robot, deadline=103.0, monotonic=lambda: now[0])
+    assert s._timeout_now() == (1.5, 2.5)
+    s.send(payload("wecom"))
+    assert len(robot.messages) == 1

@@ -22,6 +22,7 @@ def _now_iso() -> str:
 
 def notify(report: dict, settings: NotifySettings, *, store: Optional[changes.Store] = None,
            sender: Optional[Sender] = None, sleep: Callable[[float], None] = time.sleep,
+           deadline: Optional[float] = None, monotonic: Callable[[], float] = time.monotonic,
            now_iso: Callable[[], str] = _now_iso) -> dict:
     """Send the run's digest when it has news; returns what became of it."""
     out = {"sent": False, "failed": False, "error": None, "host": settings.host, "format": settings.format,
@@ -43,7 +44,7 @@ def notify(report: dict, settings: NotifySettings, *, store: Optional[changes.St
         return out
     payload, omitted = robots.render(settings.format, data)
     try:
-        (sender or Sender(settings, sleep=sleep)).send(payload)
+        (sender or Sender(settings, sleep=sleep, deadline=deadline, monotonic=monotonic)).send(payload)
     except NotifyFailed as failed:
         out.update(failed=True, error=str(failed))
         return out

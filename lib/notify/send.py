@@ -22,6 +22,7 @@ from .config import NotifySettings
 
 TIMEOUT = (3.05, 5.0)  # connect, read: seconds
 RETRY_WAIT = 1.0
+MIN_ATTEMPT = 1.5  # seconds: less than this before the function's time limit, and nothing is sent
 # The robots' documented "too many messages" answers: worth the one retry.
 #   WeCom 45009 (api freq out of limit), DingTalk 130101 (send too fast),
 #   Feishu 11232 (frequency limited; add-custom-bot: 100 a minute, 5 a second).
@@ -101,18 +102,33 @@ def _answer(fmt: str, response) -> Optional[NotifyFailed]:
 
 class Sender:
     def __init__(self, settings: NotifySettings, *, clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep, timeout=TIMEOUT, retry_wait: float = RETRY_WAIT):
+                 sleep: Callable[[float], None] = time.sleep, timeout=TIMEOUT, retry_wait: float = RETRY_WAIT,
+                 deadline: Optional[float] = None, monotonic: Callable[[], float] = time.monotonic):
+        """`deadline` (on the `monotonic` clock): when the function's time runs out. No attempt
+        starts within a second and a half of it, and none may outlast it."""
         self.settings = settings
         self._clock = clock
         self._sleep = sleep
         self._timeout = timeout
         self._retry_wait = retry_wait
+        self._deadline = deadline
+        self._monotonic = monotonic
+
+    def _timeout_now(self):
+        if self._deadline is None:
+            return self._timeout
+        left = self._deadline - self._monotonic()
+        if left < MIN_ATTEMPT:
+            raise NotifyFailed(f"not sent: {max(left, 0):.1f} s left before the function's time limit")
+        connect, read = self._timeout
+        return (min(connect, left / 2), min(read, left - 0.5))
 
     def _attempt(self, payload: dict) -> None:
+        timeout = self._timeout_now()
         url, body = prepare(self.settings, payload, self._clock())
         try:
             with requests.Session() as session:
-                response = session.post(url, data=body, timeout=self._timeout, allow_redirects=False,
+                response = session.post(url, data=body, timeout=timeout, allow_redirects=False,
                                         headers={"Content-Type": "application/json; charset=utf-8"})
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise NotifyFailed(f"{type(exc).__name__}: {exc}", retryable=True) from None
