@@ -82,7 +82,7 @@ class _Discard:
 def _log(args, env) -> JsonLog:
     """The function's log lines: to stderr with --logs, else nowhere; secrets scrubbed either way."""
     secrets = [env.get(k, "") for k in ("TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRETKEY",
-                                        "TENCENTCLOUD_SESSIONTOKEN")]
+                                        "TENCENTCLOUD_SESSIONTOKEN", "CI_UNBIND_NOTIFY_URL", "CI_UNBIND_NOTIFY_SECRET")]
     return JsonLog(stream=sys.stderr if args.logs else _Discard(), secrets=secrets)
 
 
