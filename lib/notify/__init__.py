@@ -48,7 +48,8 @@ def notify(report: dict, settings: NotifySettings, *, store: Optional[changes.St
     except NotifyFailed as failed:
         out.update(failed=True, error=str(failed))
         return out
-    listed_keys = {(e["region"], e["bucket"]) for e in data["buckets"][:len(data["buckets"]) - omitted]}
+    shown = len(data["buckets"]) + data["omitted"] - omitted  # the first `shown` buckets made it in
+    listed_keys = {(e["region"], e["bucket"]) for e in data["buckets"][:shown]}
     listed = [r for r in chosen if (r["region"], r["bucket"]) in listed_keys]
     out.update(sent=True, buckets=len(listed), omitted=omitted, unchanged=unchanged)
     if last is not None and "state_error" not in out:

@@ -7,11 +7,10 @@ intl.cloud.tencent.com/document/product/1045 guides). They document no address f
 batch job or service setting: those are reached from the bucket's own pages (Workflow, Batch
 processing, each processing service, Content Moderation). So each link opens the bucket's CI page
 (`bucket` and `region` in the query, as the console itself opens a bucket), and the label says
-where to click from there. The parts are validated bucket names and regions, and are quoted.
+where to click from there. Only validated bucket names and regions go into a link.
 """
 
 from typing import Optional
-from urllib.parse import urlencode
 
 from ..buckets import InvalidBucket, validate_bucket_name, validate_region
 
@@ -36,7 +35,8 @@ def bucket_page(bucket: str, region: str) -> str:
         validate_region(region)
     except InvalidBucket:
         return CI_BUCKETS_PAGE
-    return f"{CI_BUCKETS_PAGE}?{urlencode({'bucket': bucket, 'region': region})}"
+    # Validated names and regions are letters, digits and '-': nothing in them needs quoting.
+    return f"{CI_BUCKETS_PAGE}?bucket={bucket}&region={region}"
 
 
 def place(reason: dict) -> Optional[str]:
@@ -47,9 +47,10 @@ def place(reason: dict) -> Optional[str]:
     return _PLACES.get(code)
 
 
-def link(bucket: str, region: str, reason: dict) -> Optional[dict]:
-    """{'url', 'label'} for a reason a person can fix in the console, else None."""
+def link(bucket: str, region: str, reason: dict, page: Optional[str] = None) -> Optional[dict]:
+    """{'url', 'label'} for a reason a person can fix in the console, else None. `page`: the
+    bucket's page, when the caller has it already."""
     where = place(reason)
     if where is None:
         return None
-    return {"url": bucket_page(bucket, region), "label": f"CI console: {where}"}
+    return {"url": page or bucket_page(bucket, region), "label": f"CI console: {where}"}

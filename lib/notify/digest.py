@@ -112,16 +112,21 @@ def item(result: dict) -> dict:
     reasons = list(result.get("reasons") or [])
     if hu is not None:
         reasons = reasons[1:]  # the not_due reason is the status line itself
+    page = consolelinks.bucket_page(bucket, region)
     lines = [{"code": reason.get("code"), "text": describe(reason),
-              "link": consolelinks.link(bucket, region, reason)} for reason in reasons]
+              "link": consolelinks.link(bucket, region, reason, page)} for reason in reasons]
     return {"bucket": bucket, "region": region, "outcome": result["outcome"], "heads_up": hu,
-            "status": _status(result["outcome"], hu), "lines": lines,
-            "console": consolelinks.bucket_page(bucket, region)}
+            "status": _status(result["outcome"], hu), "lines": lines, "console": page}
 
 
-def _rank(entry: dict) -> int:
-    key = "heads_up" if entry["heads_up"] is not None else entry["outcome"]
-    return _RANK.index(key) if key in _RANK else len(_RANK)
+# No robot's message holds more (JSON, the largest, fits about 800 of the shortest): beyond this
+# many, buckets are counted, not described, so a run of thousands costs no more than one of 1,000.
+MAX_DESCRIBED = 1000
+
+
+def _rank(result: dict) -> tuple:
+    key = "heads_up" if heads_up(result) is not None else result.get("outcome")
+    return (_RANK.index(key) if key in _RANK else len(_RANK), result.get("bucket", ""))
 
 
 def wanted(result: dict, settings: NotifySettings) -> bool:
@@ -134,7 +139,8 @@ def build(report: dict, settings: NotifySettings, results: Optional[list] = None
     """The digest for a run. `results` are the buckets to list (default: every wanted one);
     `unchanged` counts the wanted ones left out because nothing changed since the last digest."""
     chosen = [r for r in report.get("results", []) if wanted(r, settings)] if results is None else results
-    entries = sorted((item(r) for r in chosen), key=lambda e: (_rank(e), e["bucket"]))
+    ranked = sorted(chosen, key=_rank)
+    entries = [item(r) for r in ranked[:MAX_DESCRIBED]]
     error = report.get("error")
     return {
         "source": SOURCE,
@@ -148,7 +154,7 @@ def build(report: dict, settings: NotifySettings, results: Optional[list] = None
         "heads_up": sum(1 for e in entries if e["heads_up"] is not None),
         "buckets": entries,
         "unchanged": unchanged,
-        "omitted": 0,
+        "omitted": len(ranked) - len(entries),  # not described at all (see MAX_DESCRIBED)
     }
 
 

@@ -17,6 +17,7 @@ would not fit is cut, most urgent buckets kept, and ends "and N more"):
 """
 
 import json
+import re
 from typing import Callable
 
 from .digest import headline, title
@@ -37,8 +38,13 @@ _MARKDOWN_SAFE = str.maketrans({"[": "［", "]": "］", "<": "‹", ">": "›", 
                                 "|": "¦", "~": "∼"})
 
 
+_MARKDOWN_SPECIAL = re.compile(r"[\[\]<>*`#|~]")
+
+
 def md_safe(text: str) -> str:
-    return str(text).translate(_MARKDOWN_SAFE)
+    text = str(text)
+    # Most text has none of them; str.translate is slow enough to matter over thousands of lines.
+    return text.translate(_MARKDOWN_SAFE) if _MARKDOWN_SPECIAL.search(text) else text
 
 
 def slack_safe(text: str) -> str:
@@ -185,26 +191,48 @@ def fits(fmt: str, payload: dict) -> bool:
     return _body_bytes(payload) <= JSON_BODY_BYTES
 
 
+_BYTE_LIMITS = {"wecom": WECOM_CONTENT_BYTES, "dingtalk": DINGTALK_BODY_BYTES, "feishu": FEISHU_BODY_BYTES,
+                "json": JSON_BODY_BYTES}
+
+
+def _at_most(fmt: str, entries: list) -> int:
+    """How many entries could possibly fit: each costs at least its name and region (twice in
+    JSON, where the console URL repeats them), a Slack section one block."""
+    if fmt == "slack":
+        return min(len(entries), SLACK_MAX_BLOCKS)
+    budget, times = _BYTE_LIMITS[fmt], 2 if fmt == "json" else 1
+    for count, entry in enumerate(entries):
+        budget -= times * (len(entry["bucket"]) + len(entry["region"]))
+        if budget < 0:
+            return count
+    return len(entries)
+
+
 def render(fmt: str, digest: dict) -> tuple[dict, int]:
     """(payload, buckets left out): the most urgent buckets that fit, and "and N more" for the rest.
 
-    More buckets never make a message smaller, so the count that fits is found by bisection: a
-    digest of thousands of buckets is rendered a dozen times, not thousands.
+    More buckets never make a message smaller, so the count that fits is found by bisection, and
+    only among the counts that could fit at all: a digest of thousands of buckets is rendered a
+    dozen times, each time small.
     """
     make: Callable = RENDER[fmt]
     entries = digest["buckets"]
-    payload = make(digest, entries, 0)
-    if fits(fmt, payload):
-        return payload, 0
-    low, high = 0, len(entries) - 1  # `low` buckets fit (`best`); all of them do not
-    best = make(digest, [], len(entries))
+    total = len(entries) + digest.get("omitted", 0)  # with those never described
+    high = _at_most(fmt, entries)
+    if high == len(entries):
+        payload = make(digest, entries, total - high)
+        if fits(fmt, payload):
+            return payload, total - high
+        high -= 1
+    low = 0  # `low` buckets fit (`best`); more than `high` do not
+    best = make(digest, [], total)
     if not fits(fmt, best):
         raise ValueError(f"even an empty {fmt} digest is over the robot's limit")
     while low < high:
         mid = (low + high + 1) // 2
-        candidate = make(digest, entries[:mid], len(entries) - mid)
+        candidate = make(digest, entries[:mid], total - mid)
         if fits(fmt, candidate):
             low, best = mid, candidate
         else:
             high = mid - 1
-    return best, len(entries) - low
+    return best, total - low
