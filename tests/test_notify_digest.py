@@ -143,3 +143,11 @@ def test_any_names_any_count_fit_the_limit(names, kind):
     rep = report(*[result(f"b{i}-1250000000", "blocked", {**WF, "name": n}) for i, n in enumerate(names)])
     payload, omitted = robots.render(kind, digest.build(rep, ON))
     assert LIMIT_CHECK[kind](payload) and 0 <= omitted < len(names) + 1
+
+
+def test_beyond_a_thousand_buckets_are_counted_not_described():
+    d = digest.build(many(1500), ON)
+    assert len(d["buckets"]) == 1000 and d["omitted"] == 500
+    payload, omitted = robots.render("dingtalk", d)
+    listed = len(re.findall(r"bucket-\d{4}-1250000000\*+ \(", json.dumps(payload)))
+    assert listed + omitted == 1500 and f"and {omitted} more buckets" in payload["markdown"]["text"]

@@ -85,3 +85,12 @@ def test_the_settings_log_line_shows_the_host_only():
     assert "oapi.dingtalk.com" in shown and "b2b2" not in shown and "c3c3" not in shown
     assert '"secret": true' in shown and "SEC" not in shown
     assert "notify" not in repr(s) and "b2b2" not in repr(s.notify)
+
+
+def test_what_is_scrubbed_is_the_key_not_common_words():
+    s = load({"CI_UNBIND_NOTIFY_URL": "https://alerts.example.org/services/hook?format=json&token=a1b2c3d4e5"})
+    assert s.notify.secrets() == ["https://alerts.example.org/services/hook?format=json&token=a1b2c3d4e5",
+                                  "a1b2c3d4e5"]
+    slack = load({"CI_UNBIND_NOTIFY_URL": "https://hooks.slack.com/services/T0AB12CD3/B0EF45GH6/xYz0123456789abcdefGHIJK"})
+    assert set(slack.notify.secrets()) > {"T0AB12CD3", "B0EF45GH6", "xYz0123456789abcdefGHIJK"}
+    assert "services" not in slack.notify.secrets()

@@ -66,17 +66,20 @@ class NotifySettings:
             return [self.secret] if self.secret else []
         parts = urlsplit(self.url)
         found = [self.url, self.secret]
-        # Path segments that look like keys (Feishu's hook id, Slack's T…/B…/token), not words
-        # such as "services" that also occur in ordinary log lines.
-        found += [segment for segment in parts.path.split("/")
-                  if len(segment) >= 16 or (len(segment) >= 8 and any(c.isdigit() for c in segment))]
-        found += [value for _, value in parse_qsl(parts.query, keep_blank_values=True) if len(value) >= 4]
+        # Path segments and query values that look like keys (WeCom's key, DingTalk's token,
+        # Feishu's hook id, Slack's T…/B…/token), not words such as "services" or "json" that
+        # also occur in ordinary log lines and must not be starred out of them.
+        found += [part for part in parts.path.split("/") + [v for _, v in parse_qsl(parts.query)] if _keylike(part)]
         # Longest first, so that a key inside the URL is not left half-replaced.
         return sorted({s for s in found if s}, key=len, reverse=True)
 
     def public_view(self) -> dict:
         return {"host": self.host or None, "format": self.format if self.enabled else None,
                 "secret": bool(self.secret), "on": sorted(self.on), "notice_days": self.notice_days}
+
+
+def _keylike(text: str) -> bool:
+    return len(text) >= 16 or (len(text) >= 8 and any(c.isdigit() for c in text))
 
 
 def _url(raw: str) -> str:
