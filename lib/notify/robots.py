@@ -91,7 +91,9 @@ def _markdown(digest: dict, entries: list, omitted: int, flavour: str) -> str:
     out = []
     if flavour != "feishu":  # a Feishu card shows the headline in its own header
         out.append(f"### {md_safe(title(digest))}")
-    out.append(f"> {_counts(digest)}")
+    # Feishu's card markdown has no quote; a bullet is plain text there (WeCom and DingTalk
+    # document `>` quotes, DingTalk `-` lists as well).
+    out.append(_counts(digest) if flavour == "feishu" else f"> {_counts(digest)}")
     if digest.get("error"):
         warn = md_safe(_error_line(digest))
         out.append(f'<font color="warning">{warn}</font>' if flavour == "wecom" else f"**{warn}**")
@@ -105,14 +107,17 @@ def _markdown(digest: dict, entries: list, omitted: int, flavour: str) -> str:
             text = md_safe(line["text"])
             if line["link"]:
                 text += f" · [{md_safe(line['link']['label'])}]({line['link']['url']})"
-            out.append(f"> {text}" if flavour == "wecom" else f"- {text}")
+            out.append(f"{_BULLET[flavour]}{text}")
         if hidden:
-            out.append(f"> … and {hidden} more" if flavour == "wecom" else f"- … and {hidden} more")
+            out.append(f"{_BULLET[flavour]}… and {hidden} more")
     more = _more(digest, omitted)
     if more:
         out.append(md_safe(more))
     out.append(f"run id {md_safe(digest.get('run_id') or '-')}")
     return brk.join(out)
+
+
+_BULLET = {"wecom": "> ", "dingtalk": "- ", "feishu": "• "}
 
 
 def wecom(digest: dict, entries: list, omitted: int) -> dict:
