@@ -172,8 +172,9 @@ def test_build_output_is_ignored_by_git():
 ROUTE_ACTIONS = {r.action for r in ROUTES}
 # Calls on ci.<region>.myqcloud.com name no bucket, and CI authorizes DescribeCIBuckets at the
 # interface level: those take resource "*". So does the Tag API.
-INTERFACE_LEVEL = {r.action for r in ROUTES if r.hosts == ("ci_service",)} | {"ci:DescribeCIBuckets",
-                                                                               "tag:GetResources"}
+# cam:GetUserAppId names no resource: the caller's own account is the answer.
+INTERFACE_LEVEL = {r.action for r in ROUTES if r.hosts == ("ci_service",)} | {
+    "ci:DescribeCIBuckets", "tag:GetResources", "cam:GetUserAppId"}
 RESOURCE_FORMS = {"ci": "qcs::ci::uid/<APPID>:bucket/*", "cos": "qcs::cos::uid/<APPID>:*"}
 
 
@@ -193,7 +194,7 @@ def test_policy_shape(policy):
 def test_every_granted_action_is_one_the_fake_serves(policy):
     granted = cam_policy.granted_actions(policy)
     assert granted <= ROUTE_ACTIONS, granted - ROUTE_ACTIONS
-    assert granted == cam_policy.function_actions(granted), "only ci:, cos: and tag: actions"
+    assert granted == cam_policy.function_actions(granted), "only ci:, cos:, tag: and cam: actions"
 
 
 def test_resources_are_scoped(policy):
