@@ -3,7 +3,7 @@
 import pytest
 
 from lib import account, run
-from lib.ops.cli import table
+from lib.ops.output import table
 from tests.conftest import APPID, BASE_ENV, CONTEXT, Invoker, codes, manual, outcome_of
 
 OTHER = "other-bucket-1300000000"

@@ -45,6 +45,8 @@ def read_json_file(path: str, what: str):
 
 def event_from_args(args) -> dict:
     """The event file, or a manual event for the --bucket/--region pairs."""
+    if args.bucket and args.event:
+        raise CliError("name an event file or --bucket, not both")
     if args.bucket:
         regions = args.region or []
         if len(regions) == 1:
