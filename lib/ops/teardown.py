@@ -30,7 +30,7 @@ class Plan:
 
     def lines(self) -> list[str]:
         out = [f"will {s.text}" for s in self.steps] + [f"note: {n}" for n in self.notes]
-        return out or ["nothing to remove"]
+        return out if self.steps else out + ["nothing to remove"]
 
 
 def plan_eventbridge(api, options: eventbridge.Options, plan: Plan) -> None:
