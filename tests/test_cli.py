@@ -3,8 +3,6 @@
 import subprocess
 import sys
 
-import pytest
-
 from lib.ops.cli import main
 from tests.conftest import ROOT
 
