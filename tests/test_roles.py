@@ -110,7 +110,7 @@ def test_a_refused_call_is_one_line_and_exit_1(ops_cloud, capsys):
     (["--appid", "12ab"], "--appid must be digits"),
 ])
 def test_bad_options_send_nothing(ops_cloud, capsys, args, message):
-    assert main(["setup-role", *args]) == 1
+    assert main(["setup-role", *args]) == 2
     assert message in capsys.readouterr().err and ops_cloud.calls == []
 
 
@@ -191,3 +191,14 @@ def test_a_failed_delete_says_what_was_done(ops_cloud, capsys):
     assert main(["teardown", "--uin", UIN, "--yes"]) == 1
     err = capsys.readouterr().err
     assert "DeleteRule failed: FailedOperation.DeleteRule: busy" in err and "already done: deleted target" in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["setup-eventbridge", "--uin", "12x"], "the account ID (UIN) must be digits"),
+    (["teardown", "--uin", UIN, "--region", "Nowhere"], "not a region: 'Nowhere'"),
+    (["teardown", "--uin", UIN, "--role", "--policy-name", "a b"], "not a usable policy name"),
+])
+def test_bad_eventbridge_and_teardown_options_are_exit_2(ops_cloud, capsys, args, message):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and ops_cloud.calls == []

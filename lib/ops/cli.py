@@ -38,6 +38,14 @@ def _connect(cls, purpose: str, *args):
         raise CliError(f"an SDK is missing ({err.name}): pip install -r requirements-dev.txt") from None
 
 
+def _checked(options):
+    """Options checked before any key is looked at or any call made: a bad one is exit 2."""
+    try:
+        return options.validate()
+    except eventbridge.SetupError as err:
+        raise CliError(str(err)) from None
+
+
 def _failed(command: str, err: eventbridge.SetupError) -> int:
     print(one_line(f"{command}: {err}"), file=sys.stderr)
     return 1
@@ -74,7 +82,7 @@ def cmd_validate(args) -> int:
 def cmd_setup_role(args) -> int:
     from .camapi import CamApi
 
-    options = roles.RoleOptions(role=args.role_name, policy=args.policy_name, appid=args.appid)
+    options = _checked(roles.RoleOptions(role=args.role_name, policy=args.policy_name, appid=args.appid))
     api = _connect(CamApi, "manage CAM roles and policies")
     try:
         changes = roles.setup_role(api, options, dry_run=args.dry_run)
@@ -89,7 +97,8 @@ def cmd_teardown(args) -> int:
     from .camapi import CamApi
     from .confirm import ask_yes
 
-    options = _eb_options(args)
+    options = _checked(_eb_options(args))
+    role_options = _checked(roles.RoleOptions(role=args.role_name, policy=args.policy_name))
     apis = {"eb": _connect(eventbridge.EbApi, "manage EventBridge rules", args.region)}
     if args.role:
         apis["cam"] = _connect(CamApi, "manage CAM roles and policies")
@@ -97,7 +106,7 @@ def cmd_teardown(args) -> int:
     try:
         teardown.plan_eventbridge(apis["eb"], options, plan)
         if args.role:
-            teardown.plan_role(apis["cam"], roles.RoleOptions(role=args.role_name, policy=args.policy_name), plan)
+            teardown.plan_role(apis["cam"], role_options, plan)
     except eventbridge.SetupError as err:
         return _failed("teardown", err)
     print("\n".join(plan.lines()))
@@ -115,7 +124,7 @@ def cmd_teardown(args) -> int:
 
 
 def cmd_setup_eventbridge(args) -> int:
-    options = _eb_options(args)
+    options = _checked(_eb_options(args))
     api = _connect(eventbridge.EbApi, "manage EventBridge rules", args.region)
     try:
         outcome = eventbridge.setup(api, options, dry_run=args.dry_run)

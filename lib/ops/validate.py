@@ -28,8 +28,9 @@ class Findings:
     notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        return ([f"ok       {x}" for x in self.ok] + [f"note     {x}" for x in self.notes]
-                + [f"problem  {x}" for x in self.problems])
+        # What is wrong first: it is what the reader came for.
+        return ([f"problem  {x}" for x in self.problems] + [f"ok       {x}" for x in self.ok]
+                + [f"note     {x}" for x in self.notes])
 
 
 class _Reading(dict):
