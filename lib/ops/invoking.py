@@ -11,7 +11,6 @@ import os
 import sys
 import uuid
 
-from .. import run
 from ..settings import SettingsError
 from ..triggers import InvalidEvent, parse
 from . import output
@@ -64,6 +63,8 @@ def event_from_args(args) -> dict:
 
 
 def _settings(env):
+    from .. import run
+
     settings = run.cold_start(env)
     if isinstance(settings, SettingsError):
         # The same words the function reports as invalid_settings.
@@ -78,11 +79,10 @@ def _trigger(event):
         raise CliError(one_line(f"invalid_event: {err}")) from None
 
 
-def _load_scenario(cloud, path):
+def _load_scenario(cloud, scenario, path):
     from ..fakecloud import load_scenario
     from ..fakecloud.scenario import ScenarioError
 
-    scenario = read_json_file(path, "scenario") if path else None
     try:
         load_scenario(cloud, scenario if scenario is not None else _demo())
     except ScenarioError as err:
@@ -96,7 +96,11 @@ def _demo():
 
 
 def invoke(args) -> int:
+    # The files first, before the SDKs are imported: a bad one is reported at once.
     event = event_from_args(args)
+    scenario = read_json_file(args.scenario, "scenario") if args.scenario else None
+    from .. import run
+
     env = dict(os.environ)
     if args.simulate:
         env.update(SIM_CREDENTIALS)
@@ -121,7 +125,7 @@ def invoke(args) -> int:
 
         cloud = FakeCloud(secret_id=SIM_CREDENTIALS["TENCENTCLOUD_SECRETID"],
                           secret_key=SIM_CREDENTIALS["TENCENTCLOUD_SECRETKEY"])
-        _load_scenario(cloud, args.scenario)
+        _load_scenario(cloud, scenario, args.scenario)
         with cloud:
             report = run.handle(event, context, settings, log=log, progress=progress)
     else:
