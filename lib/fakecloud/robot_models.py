@@ -55,7 +55,7 @@ class Robot:
         return self.messages[-1]
 
 
-def _new_key(kind: str) -> str:
+def new_key(kind: str) -> str:
     if kind == "slack":  # team / channel hook / token, as Slack issues them
         return f"T{_random.token_hex(4).upper()}/B{_random.token_hex(4).upper()}/{_random.token_urlsafe(18)}"
     if kind == "wecom":
@@ -96,7 +96,7 @@ class Robots:
         if kind not in KINDS:
             raise ValueError(f"robot kind must be one of {KINDS}")
         with self._lock:
-            robot = Robot(kind, key or _new_key(kind), secret)
+            robot = Robot(kind, key or new_key(kind), secret)
             self._robots[(kind, robot.key)] = robot
             return robot
 

@@ -13,16 +13,24 @@ from ..notify.config import AUTO_HOSTS, FORMATS
 SIM_SECRET = "SECsimulated-robot-signing-secret"
 
 
-def simulated_robot(cloud, env: dict):
-    """Add a robot to the fake cloud and point the settings in `env` at it; returns the robot."""
+def simulated_robot(env: dict) -> tuple:
+    """Point the settings in `env` at a robot the fake cloud will have; returns (kind, key, secret)
+    for `add_to`. Called before the settings are read, so the run's own settings name the robot."""
+    from ..fakecloud.robot_models import Robot, new_key
+
     fmt = (env.get("CI_UNBIND_NOTIFY_FORMAT") or "auto").strip().lower()
     if fmt not in FORMATS:
         fmt = AUTO_HOSTS.get(urlsplit(env.get("CI_UNBIND_NOTIFY_URL") or "").hostname or "", "wecom")
     secret = SIM_SECRET if fmt in ("dingtalk", "feishu") else None
-    robot = cloud.add_robot(fmt, secret=secret)
-    env.update({"CI_UNBIND_NOTIFY_URL": robot.url, "CI_UNBIND_NOTIFY_FORMAT": fmt,
+    spec = (fmt, new_key(fmt), secret)
+    env.update({"CI_UNBIND_NOTIFY_URL": Robot(*spec).url, "CI_UNBIND_NOTIFY_FORMAT": fmt,
                 "CI_UNBIND_NOTIFY_SECRET": secret or ""})
-    return robot
+    return spec
+
+
+def add_to(cloud, spec: tuple):
+    """The robot of `simulated_robot`, in the fake cloud; it keeps what it receives."""
+    return cloud.add_robot(*spec)
 
 
 def describe(robot, report: dict) -> str:

@@ -35,6 +35,7 @@ def digest_for(fmt: str) -> tuple[str, dict]:
         cloud.account.clock = real_clock
         robot = cloud.add_robot(fmt, key={"slack": "T0000DOCS/B0000DOCS/docsexampletoken"}.get(fmt, "docs-example-key"))
         env = {"TENCENTCLOUD_SECRETID": "AKIDDOCSEXAMPLE", "TENCENTCLOUD_SECRETKEY": "docs-secret-key",
+               "TENCENTCLOUD_APPID": "1250000000",
                "CI_UNBIND_DRY_RUN": "false", "CI_UNBIND_CONCURRENCY": "1", "CI_UNBIND_NOTIFY_URL": robot.url}
         run.handle({"Type": "Timer"}, {"request_id": "demo-sweep-0001", "time_limit_in_ms": 900000},
                    run.cold_start(env), log=JsonLog(stream=io.StringIO()), now=lambda: NOW, sleep=lambda _s: None)
