@@ -280,8 +280,8 @@ class Runner:
         report["elapsed_ms"] = int((self._clock() - started) * 1000)
         report["account"] = self.account.as_dict()
         report = reports.scrub(report, _secrets(self.settings))
-        report = notifications.attach(report, self.settings, sleep=self._sleep, monotonic=self._clock,
-                                      deadline=self._hard_end)  # after every decision, within the time
+        report = notifications.attach(report, self.settings, getattr(self, "state", None), sleep=self._sleep,
+                                      monotonic=self._clock, deadline=self._hard_end)  # after every decision
         calls = [c for r in report["results"] for c in r["calls"]]
         # A shared call (a service list asked for many buckets) is listed with each; count it once.
         total = sum(1 for c in calls if not c.get("shared")) + len(

@@ -173,3 +173,15 @@ def test_fingerprints_ignore_request_ids_and_messages():
     assert changes.fingerprint(a) == changes.fingerprint(b)
     assert changes.fingerprint(res("a-1250000000", "blocked", wf())) != changes.fingerprint(
         res("a-1250000000", "blocked", wf(wid="w2")))
+
+
+def test_only_a_state_that_passed_its_checks_keeps_the_record():
+    from lib.notify import usable_store
+
+    class State(MemoryStore):
+        error = None
+
+    good, broken = State(), State()
+    broken.error = {"code": "state_bucket_versioned"}
+    assert usable_store(good) is good
+    assert usable_store(broken) is None and usable_store(None) is None and usable_store(object()) is None

@@ -66,17 +66,26 @@ def _save(last: changes.LastNotified, previous: Optional[dict], record: dict, ou
         out["state_error"] = f"recording the digest failed: {type(exc).__name__}: {exc}"[:300]
 
 
-def attach(report: dict, settings, **options) -> dict:
+def usable_store(state) -> Optional[changes.Store]:
+    """The run's state (docs/state.md) as the store of the last digest: only a state bucket that
+    is set and passed its checks; anything else means no store (every run with news sends)."""
+    if state is None or getattr(state, "error", None) is not None:
+        return None
+    return state if callable(getattr(state, "get_json", None)) and callable(getattr(state, "put_json", None)) else None
+
+
+def attach(report: dict, settings, state=None, **options) -> dict:
     """Notify for a finished run when notifications are on; the report, with `notify` in it.
 
-    `settings` is the function's Settings (its `notify` part is used). Never raises: a fault here,
-    even one of ours, is reported, and the decisions already made stand.
+    `settings` is the function's Settings (its `notify` part is used); `state` the run's state
+    object, when there is one, for "quiet when nothing changed". Never raises: a fault here, even
+    one of ours, is reported, and the decisions already made stand.
     """
     ns: NotifySettings = getattr(settings, "notify", None) or NotifySettings()
     if not ns.enabled:
         return report
     try:
-        outcome = notify(report, ns, **options)
+        outcome = notify(report, ns, store=usable_store(state), **options)
     except Exception as exc:
         outcome = {"sent": False, "failed": True, "host": ns.host, "format": ns.format,
                    "error": f"internal error: {type(exc).__name__}: {exc}"[:300]}
