@@ -185,3 +185,19 @@ def test_only_a_state_that_passed_its_checks_keeps_the_record():
     broken.error = {"code": "state_bucket_versioned"}
     assert usable_store(good) is good
     assert usable_store(broken) is None and usable_store(None) is None and usable_store(object()) is None
+
+
+def test_a_record_the_store_cannot_read_is_replaced_after_the_next_digest():
+    class Corrupt(MemoryStore):
+        def get_json(self, key):
+            if self.records.get(key) == "garbage":
+                raise ValueError("the record is not JSON")
+            return super().get_json(key)
+
+    store, robot = Corrupt(), Robot()
+    store.records[changes.RECORD_KEY] = "garbage"
+    out = notify(rep(res("a-1250000000", "blocked", wf())), NS, store=store, sender=robot)
+    assert out["sent"] and "not JSON" in out["state_error"]
+    assert store.records[changes.RECORD_KEY]["version"] == changes.VERSION
+    again = notify(rep(res("a-1250000000", "blocked", wf())), NS, store=store, sender=robot)
+    assert again["sent"] is False and "state_error" not in again

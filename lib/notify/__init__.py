@@ -52,7 +52,7 @@ def notify(report: dict, settings: NotifySettings, *, store: Optional[changes.St
     listed_keys = {(e["region"], e["bucket"]) for e in data["buckets"][:shown]}
     listed = [r for r in chosen if (r["region"], r["bucket"]) in listed_keys]
     out.update(sent=True, buckets=len(listed), omitted=omitted, unchanged=unchanged)
-    if last is not None and "state_error" not in out:
+    if last is not None:  # after a failed read too: a fresh record heals an unreadable one
         _save(last, previous, changes.record(previous, report, settings, listed, now_iso()), out)
     return out
 
@@ -63,7 +63,8 @@ def _save(last: changes.LastNotified, previous: Optional[dict], record: dict, ou
     try:
         last.save(record)
     except Exception as exc:  # the next run repeats these buckets: noisy, never silent
-        out["state_error"] = f"recording the digest failed: {type(exc).__name__}: {exc}"[:300]
+        failed = f"recording the digest failed: {type(exc).__name__}: {exc}"[:300]
+        out["state_error"] = f"{out['state_error']}; {failed}" if out.get("state_error") else failed
 
 
 def usable_store(state) -> Optional[changes.Store]:
