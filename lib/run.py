@@ -35,6 +35,7 @@ from .decide import (
 from .discovery import TagFinder
 from .errors import ApiError
 from .settings import Settings, SettingsError, load, public_view
+from .state import NO_STATE, open_state
 from .tags import TagReader
 from .triggers import InvalidEvent, parse
 
@@ -120,6 +121,8 @@ class Cloud:
     ci: CIClient
     tags: TagReader
     finder: Callable[[], TagFinder]
+    clients: Optional[CosClients] = None  # for the state bucket (lib/state.py)
+    retry: RetryPolicy = DEFAULT_RETRY
 
 
 _CLOUDS: dict = {}
@@ -140,6 +143,8 @@ def connect(settings: Settings, retry: RetryPolicy = DEFAULT_RETRY) -> Cloud:
                 ci=CIClient(clients, retry),
                 tags=TagReader(clients, retry),
                 finder=lambda: TagFinder(cred, retry),
+                clients=clients,
+                retry=retry,
             )
             _CLOUDS.clear()
             _CLOUDS[key] = cloud
@@ -157,6 +162,7 @@ class Runner:
         self._sleep = sleep
         self._log = log or reports.JsonLog(secrets=_secrets(settings))
         self._progress = progress
+        self.state = NO_STATE
 
     # -- one bucket ---------------------------------------------------------------------
     def evaluate(self, ref: BucketRef, checker: Checker, budget: Budget, dry_run: bool) -> reports.Result:
@@ -183,7 +189,14 @@ class Runner:
             else:
                 raise RuntimeError("the decision did not settle")
             if decision.action == UNBIND:
-                decision = self._unbind(ref, checker.ci, budget, trace)
+                held_back = self.state.before_unbind(ref, checker.ci, trace)  # lease, daily cap
+                if held_back is not None:
+                    kept = False
+                    return held_back
+                try:
+                    decision = self._unbind(ref, checker.ci, budget, trace)
+                finally:
+                    self.state.after_unbind(ref, trace)
                 kept = decision.outcome != "refused"  # a refusal changed nothing
             return decision
         finally:
@@ -223,6 +236,10 @@ class Runner:
             extra["event_ids"] = list(trigger.event_ids)
             if trigger.ignored:
                 extra["ignored"] = list(trigger.ignored)
+        self.state = open_state(self.settings, self.cloud.clients, run_id, time_limit(context), self._now,
+                                self.cloud.retry)
+        if self.state.check() is not None and not dry_run:  # no unbind without a working state bucket
+            return self._finish(reports.build(trigger.kind, dry_run, run_id, [], **extra), started)
 
         if trigger.kind == "timer":
             try:
@@ -261,7 +278,7 @@ class Runner:
 
     def _finish(self, report: dict, started: float) -> dict:
         report["elapsed_ms"] = int((self._clock() - started) * 1000)
-        report = reports.scrub(report, _secrets(self.settings))
+        report = self.state.finish(reports.scrub(report, _secrets(self.settings)))
         calls = [c for r in report["results"] for c in r["calls"]]
         # A shared call (a service list asked for many buckets) is listed with each; count it once.
         total = sum(1 for c in calls if not c.get("shared")) + len(

@@ -175,6 +175,9 @@ ROUTE_ACTIONS = {r.action for r in ROUTES}
 INTERFACE_LEVEL = {r.action for r in ROUTES if r.hosts == ("ci_service",)} | {"ci:DescribeCIBuckets",
                                                                                "tag:GetResources"}
 RESOURCE_FORMS = {"ci": "qcs::ci::uid/<APPID>:bucket/*", "cos": "qcs::cos::uid/<APPID>:*"}
+# The state bucket (docs/state.md): its objects under the prefix only, and two bucket-level reads.
+STATE_FORMS = {frozenset({"cos:GetObject", "cos:PutObject"}): "qcs::cos::uid/<APPID>:<STATE_BUCKET>/cos-ci-unbinder/*",
+               frozenset({"cos:GetBucket", "cos:GetBucketVersioning"}): "qcs::cos::uid/<APPID>:<STATE_BUCKET>/*"}
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +208,10 @@ def test_resources_are_scoped(policy):
         else:
             assert not actions & INTERFACE_LEVEL
             (service,) = services
-            assert statement["resource"] == [RESOURCE_FORMS[service]]
+            if frozenset(actions) in STATE_FORMS:
+                assert statement["resource"] == [STATE_FORMS[frozenset(actions)]]
+            else:
+                assert statement["resource"] == [RESOURCE_FORMS[service]]
 
 
 def test_each_action_granted_once(policy):

@@ -14,6 +14,7 @@ from .calllog import Call, CallLog
 from .eb_models import EventBridge
 from .faults import Fault, FaultSet
 from .models import Account, Bucket, OtherResource
+from .object_models import ObjectStore
 from .signing import AuthFailure, verify_cos_request, verify_tc3_request
 from .wire import (
     XML,
@@ -96,6 +97,7 @@ class FakeCloud:
         self.sleep = sleep or time.sleep
         self.account = Account(appid, clock=clock, unbind_settle_reads=unbind_settle_reads)
         self.eb = EventBridge(self.account.lock, self.account.now)
+        self.objects = ObjectStore(self.account.lock, self.account.now)
         self.credentials: dict[str, str] = {secret_id: secret_key}
         self.secret_id = secret_id
         self.secret_key = secret_key
