@@ -32,7 +32,14 @@ def bucket_key(region: str, bucket: str) -> str:
 def latest_record(report: dict, result: dict, at: datetime) -> dict:
     return {"bucket": result["bucket"], "region": result["region"], "outcome": result["outcome"],
             "reasons": result.get("reasons", []), "run_id": report.get("run_id"), "trigger": report.get("trigger"),
-            "dry_run": report.get("dry_run"), "at": at.isoformat().replace("+00:00", "Z")}
+            "dry_run": report.get("dry_run"), "at": at.isoformat().replace("+00:00", "Z"),
+            "request_ids": request_ids(result)}
+
+
+def request_ids(result: dict) -> list[str]:
+    """The service request ids of a bucket's calls and reasons, for a person to quote to support."""
+    ids = [r.get("request_id") for r in result.get("reasons", [])] + [c.get("request_id") for c in result.get("calls", [])]
+    return list(dict.fromkeys(i for i in ids if isinstance(i, str) and i))
 
 
 def record_run(store: StateStore, report: dict, at: datetime, workers: int = 8,

@@ -1,6 +1,7 @@
 """Command line: run the handler's own path on an event file, against the fake or the real cloud.
 
     python -m lib invoke EVENT.json [--simulate [--scenario FILE]] [--apply] [--json] [--logs]
+    python -m lib history [--since 7d] [--bucket B] [--outcome O] [--json] [--html FILE] [--from DIR | --simulate]
     python -m lib setup-eventbridge --uin UIN [--region R] [--function F] [--namespace N]
                                     [--qualifier Q] [--rule-name R] [--event-bus-id ID] [--dry-run]
 
@@ -16,7 +17,7 @@ import uuid
 from .. import run
 from ..report import JsonLog
 from ..settings import SettingsError
-from . import eventbridge
+from . import eventbridge, history_cmd
 
 SIM_CREDENTIALS = {"TENCENTCLOUD_SECRETID": "AKIDSIMULATEDEXAMPLE", "TENCENTCLOUD_SECRETKEY": "simulated-secret-key"}
 
@@ -108,6 +109,7 @@ def invoke(args) -> int:
                           secret_key=SIM_CREDENTIALS["TENCENTCLOUD_SECRETKEY"])
         with cloud:
             load_scenario(cloud, args.scenario or DEMO_SCENARIO)
+            env.update(history_cmd.simulated_state(cloud))  # so the demo keeps history, as deployed
             report = run.handle(event, context, run.cold_start(env), log=log, progress=progress)
     else:
         log = _log(args, env)
@@ -176,7 +178,10 @@ def main(argv=None) -> int:
         e.add_argument(flag, default=default, help=f"{what} ({default})")
     e.add_argument("--event-bus-id", help="use this bus instead of the region's cloud-service bus")
     e.add_argument("--dry-run", action="store_true", help="read only; print what would be created or updated")
+    history_cmd.add_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "history":
+        return history_cmd.main(args)
     if args.command == "setup-eventbridge":
         return setup_eventbridge(args)
     if args.scenario and not args.simulate:
