@@ -8,7 +8,7 @@ import pytest
 from lib.ops import history
 from lib.ops.cli import main
 from lib.ops.html_report import chart, render
-from tests.conftest import BASE_ENV, REGION, manual
+from tests.conftest import BASE_ENV, REGION, ROOT, manual
 from tests.state_helpers import STATE_ENV, add_state_bucket, clean_bucket
 
 NOW = datetime(2024, 5, 3, 12, 0, tzinfo=timezone.utc)
@@ -132,3 +132,11 @@ def test_chart_bars_stack_to_the_day_totals():
     svg = chart({"2024-05-01": {"blocked": 3, "unbound": 1}, "2024-05-02": {"error": 2}})
     assert svg.count('class="bar"') == 3 and 'data-count="3"' in svg
     assert "No runs" in chart({})
+
+
+def test_the_demo_keeps_its_history_in_a_state_bucket_of_the_fake(capsys):
+    from lib.ops.history_cmd import SIM_STATE_BUCKET
+
+    assert main(["invoke", str(ROOT / "events" / "manual.json"), "--simulate", "--apply", "--json"]) in (0, 1)
+    report = json.loads(capsys.readouterr().out)
+    assert report["state"]["bucket"] == SIM_STATE_BUCKET and "failures" not in report["state"]
