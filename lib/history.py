@@ -42,14 +42,24 @@ def request_ids(result: dict) -> list[str]:
     return list(dict.fromkeys(i for i in ids if isinstance(i, str) and i))
 
 
+def start_record(run_id: str, at: datetime) -> dict:
+    """What a run writes first, where its report will go: a run that never ends (killed, timed
+    out) stays in the history as unfinished. Writing it also proves the role can write."""
+    return {"run_id": run_id, "ok": False, "trigger": None, "summary": {}, "results": [], "unfinished": True,
+            "recorded_at": at.isoformat().replace("+00:00", "Z"),
+            "error": {"code": "unfinished", "message": "the run began here and never recorded its end: "
+                      "it was killed, ran out of time, or is still running"}}
+
+
 def record_run(store: StateStore, report: dict, at: datetime, workers: int = 8,
-               kind: Optional[str] = None) -> list[dict]:
-    """Write the run and the latest outcome of each of its buckets; the failures as reasons."""
+               kind: Optional[str] = None, key: Optional[str] = None) -> list[dict]:
+    """Write the run (over its start record when `key` is that record's) and the latest outcome of
+    each of its buckets; the failures as reasons."""
     failures: list[dict] = []
     record = dict(report) if kind is None else {**report, "kind": kind}
     record.setdefault("recorded_at", at.isoformat().replace("+00:00", "Z"))
     try:
-        store.put_json(run_key(str(report.get("run_id")), at), record)
+        store.put_json(key or run_key(str(report.get("run_id")), at), record)
     except StateError as err:
         failures.append({**err.as_reason(), "what": "run"})
 

@@ -14,7 +14,7 @@ from .cosapi import DEFAULT_RETRY, CosClients, RetryPolicy, Trace
 from .daycap import DayCap
 from .decide import Decision
 from .errors import ApiError
-from .history import record_run
+from .history import record_run, run_key, start_record
 from .leases import Held, Lease, Leases, lease_seconds
 from .settings import Settings
 from .statestore import StateError, StateStore
@@ -43,13 +43,21 @@ class State:
         self._held: dict = {}
         self._lock = threading.Lock()
         self.error: Optional[dict] = None       # the bucket cannot be used this run
+        self._run_key: Optional[str] = None
         self.failures: list[dict] = []          # writes that failed after a decision was made
 
     # -- the API others call --------------------------------------------------------------------
     def check(self) -> Optional[dict]:
-        """None when the state bucket can be relied on; else the run error (a reason dict)."""
+        """None when the state bucket can be relied on; else the run error (a reason dict).
+
+        Reads the versioning, then writes the run's start record: the role can write, and a run
+        that dies is in the history."""
         try:
             self.store.check()
+            now = self._now()
+            key = run_key(self.run_id, now)
+            self.store.put_json(key, start_record(self.run_id, now))
+            self._run_key = key
         except StateError as err:
             self.error = err.as_reason()
         return self.error
@@ -69,7 +77,9 @@ class State:
         return self.daycap.claim(ref, run_id or self.run_id, self._now(), trace)
 
     def record_run(self, report: dict, kind: Optional[str] = None) -> list[dict]:
-        return record_run(self.store, report, self._now(), self._workers, kind)
+        """Store a report (this run's goes over its start record) and each bucket's latest outcome."""
+        key = self._run_key if report.get("run_id") == self.run_id else None
+        return record_run(self.store, report, self._now(), self._workers, kind, key)
 
     def get_json(self, key: str, trace: Optional[Trace] = None):
         return self.store.get_json(key, trace)

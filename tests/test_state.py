@@ -152,10 +152,11 @@ def test_a_state_bucket_the_role_may_not_use_is_a_run_error(state, invoke):
 
 
 # Each step of the state bucket before the unbind, failing: nothing is unbound. (endpoint, after):
-# the versioning check; the lease listing; the read of an earlier lease; the lease's creation; the
-# day's listing; the slot's creation.
-STEPS = [("GET /?versioning", 0), ("GET Bucket", 0), ("GET Object", 0), ("PUT Object", 0),
-         ("GET Bucket", 1), ("PUT Object", 1)]
+# the versioning check; the run's start record; the lease listing; the read of an earlier lease;
+# the lease's creation; the day's listing; the slot's creation.
+STEPS = [("GET /?versioning", 0), ("PUT Object", 0), ("GET Bucket", 0), ("GET Object", 0), ("PUT Object", 1),
+         ("GET Bucket", 1), ("PUT Object", 2)]
+RUN_STEPS = (("GET /?versioning", 0), ("PUT Object", 0))
 
 
 @pytest.mark.parametrize("status,code", [(403, "AccessDenied"), (503, "ServiceUnavailable"), (None, None)])
@@ -170,7 +171,7 @@ def test_the_state_bucket_failing_at_each_step_unbinds_nothing(state, invoke, en
     report = invoke(manual(A), env={**STATE_ENV, "CI_UNBIND_MAX_PER_DAY": "5"})
     assert state.count("PUT /?unbind") == 0
     assert report["ok"] is False
-    if endpoint == "GET /?versioning":
+    if (endpoint, after) in RUN_STEPS:
         assert report["results"] == [] and report["error"]["code"].startswith("state_")
     else:
         result = outcome_of(report, A)
@@ -180,13 +181,31 @@ def test_the_state_bucket_failing_at_each_step_unbinds_nothing(state, invoke, en
 
 def test_a_failed_history_write_changes_no_decision(state, invoke):
     clean_bucket(state, A)
-    # Lease created (1st PUT Object), then every later write fails: the release and the history.
-    state.inject("PUT Object", bucket=STATE_BUCKET, after=1, status=503, code="ServiceUnavailable")
+    # The start record and the lease are written, then every later write fails: the release and
+    # the history.
+    state.inject("PUT Object", bucket=STATE_BUCKET, after=2, status=503, code="ServiceUnavailable")
     report = invoke(manual(A), env=STATE_ENV)
     assert outcome_of(report, A)["outcome"] == "unbound" and state.count("PUT /?unbind") == 1
     assert report["ok"] is False
     whats = sorted(f["what"] for f in report["state"]["failures"])
     assert whats == ["bucket", "lease_release", "run"]
+
+
+def test_a_run_that_dies_stays_in_the_history_as_unfinished(state):
+    gate = direct_state({**STATE_ENV}, run_id="dies-run")
+    assert gate.check() is None
+    (key,) = keys(state, "runs/")
+    assert key.endswith("-dies-run.json") and record(state, key)["error"]["code"] == "unfinished"
+    gate.record_run({"ok": True, "run_id": "dies-run", "summary": {}, "results": []})
+    assert keys(state, "runs/") == [key] and record(state, key)["ok"] is True
+
+
+def test_a_state_bucket_the_role_may_read_but_not_write_is_a_run_error(state, invoke):
+    clean_bucket(state, A)
+    state.inject("PUT Object", bucket=STATE_BUCKET, status=403, code="AccessDenied")
+    report = invoke(manual(A), env=STATE_ENV)
+    assert report["error"]["code"] == "state_bucket_denied" and report["error"]["api"] == "PUT Object"
+    assert report["results"] == [] and state.count("PUT /?unbind") == 0
 
 
 def test_a_lease_left_unreleased_expires(state, invoke):

@@ -109,7 +109,7 @@ def _run_rows(runs: list[dict]) -> str:
         if error:
             summary += f' <span class="outcome" style="background:#b71c1c">{escape(str(error.get("code")))}</span>'
         rows.append(f'<tr class="run" data-run="{escape(str(r.get("run_id")), quote=True)}">'
-                    f'<td>{escape(str(r.get("recorded_at") or "-")[:19])}</td><td>{escape(str(r.get("trigger")))}</td>'
+                    f'<td>{escape(str(r.get("recorded_at") or "-")[:19])}</td><td>{escape(str(r.get("trigger") or "-"))}</td>'
                     f'<td>{"dry run" if r.get("dry_run") else "live"}</td><td>{"yes" if r.get("ok") else "no"}</td>'
                     f'<td><code>{escape(str(r.get("run_id")))}</code></td><td>{summary}</td></tr>')
     if not rows:
