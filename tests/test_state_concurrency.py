@@ -74,7 +74,7 @@ def _load_copy(i, monkeypatch):
     spec = importlib.util.spec_from_file_location(lib_name, ROOT / "lib" / "__init__.py",
                                                   submodule_search_locations=[str(ROOT / "lib")])
     package = importlib.util.module_from_spec(spec)
-    sys.modules[lib_name] = package
+    monkeypatch.setitem(sys.modules, lib_name, package)  # its relative imports find it here
     spec.loader.exec_module(package)
     importlib.import_module(f"{lib_name}.run")
     real_lib = sys.modules["lib"]
@@ -86,7 +86,6 @@ def _load_copy(i, monkeypatch):
     finally:
         sys.modules["lib"] = real_lib
     monkeypatch.setitem(sys.modules, handler_name, handler)
-    monkeypatch.delitem(sys.modules, lib_name)
     assert handler.run is not run and handler.run.__name__ == f"{lib_name}.run"
     return handler
 
