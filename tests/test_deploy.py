@@ -237,10 +237,11 @@ def test_policy_check_needs_the_whole_product_suite():
 
 
 def codes_the_code_can_emit() -> set[str]:
-    from lib import decide, triggers
+    from lib import decide, state, statestore, triggers
 
     found = {decide.CAP, decide.DEADLINE, triggers.FAILED_CALL, triggers.UNRELATED_SOURCE,
-             triggers.UNRELATED_EVENT, triggers.NOT_A_BUCKET}
+             triggers.UNRELATED_EVENT, triggers.NOT_A_BUCKET, state.LEASE_HELD, state.MAX_PER_DAY,
+             statestore.MISSING, statestore.DENIED, statestore.VERSIONED, statestore.UNAVAILABLE}
     for path in (ROOT / "lib").glob("*.py"):
         text = path.read_text()
         found |= set(re.findall(r'(?:_reason|_skip|failure)\(\s*"([a-z_]+)"', text))
