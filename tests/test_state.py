@@ -217,3 +217,18 @@ def test_a_lease_left_unreleased_expires(state, invoke):
     assert outcome_of(report, A)["outcome"] == "unbound"
     assert record(state, f"leases/{REGION}/{A}/0000000002.json")["run_id"] == CONTEXT["request_id"]
     assert "released_at" not in record(state, f"leases/{REGION}/{A}/0000000001.json")
+
+
+@pytest.mark.parametrize("after,what", [(1, "lease"), (2, "slot")])
+def test_a_create_whose_answer_was_lost_is_recognised_as_ours(state, invoke, after, what):
+    # The create took effect but its answer never came; the retry meets 409 and the token in the
+    # object says it is this run's own: the run goes on, and nothing is taken twice.
+    clean_bucket(state, A)
+    state.inject("PUT Object", bucket=STATE_BUCKET, after=after, times=1, lost_answer=True)
+    report = invoke(manual(A), env={**STATE_ENV, "CI_UNBIND_MAX_PER_DAY": "5"})
+    assert outcome_of(report, A)["outcome"] == "unbound" and state.count("PUT /?unbind") == 1
+    assert keys(state, "leases/") == [f"leases/{REGION}/{A}/0000000001.json"]
+    day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    assert keys(state, "days/") == [f"days/{day}/slot-000001.json"]
+    assert record(state, f"days/{day}/slot-000001.json")["run_id"] == CONTEXT["request_id"]
+    assert any(c.fault == "lost_answer" for c in state.calls)

@@ -35,7 +35,7 @@ class Fault:
     def __init__(self, target: str, status: Optional[int] = None, code: Optional[str] = None,
                  message: Optional[str] = None, body: Optional[str] = None, latency: Optional[float] = None,
                  connection_error: bool = False, times: Optional[int] = None, bucket: Optional[str] = None,
-                 with_resource: Optional[bool] = None, after: int = 0):
+                 with_resource: Optional[bool] = None, after: int = 0, lost_answer: bool = False):
         if target not in ENDPOINTS:
             raise ValueError(f"unknown fault target {target!r}; expected one of {', '.join(ENDPOINTS)}")
         if body is not None and body not in BODY_KINDS:
@@ -46,8 +46,10 @@ class Fault:
             raise ValueError("after must be a non-negative int")
         if latency is not None and latency < 0:
             raise ValueError("latency must not be negative")
-        if not (status or code or body or latency or connection_error):
-            raise ValueError("a fault needs a status, code, body, latency or connection_error")
+        if not (status or code or body or latency or connection_error or lost_answer):
+            raise ValueError("a fault needs a status, code, body, latency, connection_error or lost_answer")
+        if lost_answer and (status or code or body or connection_error):
+            raise ValueError("lost_answer serves the call and drops its answer: no status, code or body with it")
         self.target = target
         self.status = status
         self.code = code
@@ -55,6 +57,9 @@ class Fault:
         self.body = body
         self.latency = latency
         self.connection_error = connection_error
+        # The call takes effect, then the connection drops before the answer: the client cannot
+        # know it happened (a create that succeeded, then retried).
+        self.lost_answer = lost_answer
         self.times = times
         self.remaining = times
         self.bucket = bucket
@@ -85,6 +90,8 @@ class Fault:
         bits = []
         if self.connection_error:
             bits.append("connection_error")
+        if self.lost_answer:
+            bits.append("lost_answer")
         if self.is_error:
             bits.append(f"error {self.status or ''} {self.code or ''}".replace("  ", " ").strip())
         if self.body:

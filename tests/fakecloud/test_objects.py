@@ -146,3 +146,24 @@ def test_store_unreadable_record(store, cloud):
     with pytest.raises(StateError) as err:
         store.get_json("bad.json")
     assert err.value.code == UNAVAILABLE
+
+
+def test_a_lost_answer_leaves_the_write_done(cloud, cos):
+    from qcloud_cos import CosClientError
+
+    cloud.add_bucket(B, R, ci_status="off")
+    cloud.inject("PUT Object", lost_answer=True, times=1)
+    with pytest.raises(CosClientError):
+        cos.put_object(Bucket=B, Key="k", Body=b"1")
+    assert cloud.objects.get(B, "k").body == b"1"
+    assert cloud.calls[-1].status is None and cloud.calls[-1].fault == "lost_answer"
+    with pytest.raises(ValueError):
+        cloud.inject("PUT Object", lost_answer=True, status=500)
+
+
+def test_a_retried_create_whose_first_answer_was_lost_meets_itself(store, cloud):
+    # The store says "it was there" (409); telling its own first attempt apart is the caller's job,
+    # by the body it wrote (tests/test_state.py shows leases and slots do).
+    cloud.inject("PUT Object", lost_answer=True, times=1)
+    assert store.create_json("k.json", {"token": "t1"}) is False
+    assert store.get_json("k.json") == {"token": "t1"}
