@@ -112,6 +112,7 @@ def test_cli_reads_the_state_bucket_the_function_wrote(cloud, invoke, monkeypatc
     assert data["needs_person"][0]["request_ids"]
 
 
+@pytest.mark.slow
 def test_cli_simulate(capsys):
     assert main(["history", "--simulate", "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
