@@ -1,4 +1,4 @@
-"""`python -m lib history`: the runs and the buckets that need a person, from the state bucket
+"""`cos-ci-unbinder history`: the runs and the buckets that need a person, from the state bucket
 (or from saved report files), as text, JSON or one HTML page."""
 
 import json

@@ -1,7 +1,7 @@
 """The `history` subcommand: where the history comes from, and how it is shown.
 
-    python -m lib history [--since 7d] [--bucket B] [--outcome O] [--json] [--html FILE]
-                          [--from DIR | --simulate]
+    cos-ci-unbinder history [--since 7d] [--bucket B] [--outcome O] [--json] [--html FILE]
+                            [--from DIR | --simulate]
 
 Without --from or --simulate it reads the state bucket the function's settings name
 (CI_UNBIND_STATE_BUCKET, _REGION, _PREFIX) with the keys in TENCENTCLOUD_SECRETID/SECRETKEY.
@@ -21,12 +21,14 @@ from . import history, html_report
 
 SIM_STATE_BUCKET = "cos-ci-unbinder-state-1250000000"
 SIM_REGION = "ap-guangzhou"
+# What --simulate runs with: a state bucket in the fake, so the demo keeps history as deployed.
+SIM_STATE_ENV = {"CI_UNBIND_STATE_BUCKET": SIM_STATE_BUCKET, "CI_UNBIND_STATE_REGION": SIM_REGION}
+HELP = "the runs and the buckets that need a person, from the state bucket"
+DESCRIPTION = ("Read the run history the function keeps in its state bucket (or saved report files) and print "
+               "the runs and the buckets that need a person.")
 
 
-def add_parser(sub) -> None:
-    h = sub.add_parser("history", help="the runs and the buckets that need a person, from the state bucket",
-                       description="Read the run history the function keeps in its state bucket (or saved "
-                       "report files) and print the runs and the buckets that need a person.")
+def add_arguments(h) -> None:
     h.add_argument("--since", default="7d", help="7d, 12h, 30m or a date (default 7d)")
     h.add_argument("--bucket", help="only runs that looked at this bucket, and only its outcome")
     h.add_argument("--outcome", choices=OUTCOMES, help="only runs and buckets with this outcome")
@@ -38,16 +40,16 @@ def add_parser(sub) -> None:
 
 
 def simulated_state(cloud) -> dict:
-    """A state bucket in the fake cloud, and the settings that point the function at it."""
+    """A state bucket in the fake cloud (never bound, never tagged), and the settings naming it."""
     if cloud.account.bucket(SIM_STATE_BUCKET) is None:
         cloud.add_bucket(SIM_STATE_BUCKET, SIM_REGION, ci_status="off")
-    return {"CI_UNBIND_STATE_BUCKET": SIM_STATE_BUCKET, "CI_UNBIND_STATE_REGION": SIM_REGION}
+    return dict(SIM_STATE_ENV)
 
 
 def _simulate(now: datetime):
     """Three days of demo runs on the fake cloud, then their history read back from its state bucket."""
     from ..fakecloud import DEMO_SCENARIO, FakeCloud, load_scenario
-    from .cli import SIM_CREDENTIALS
+    from .invoking import SIM_CREDENTIALS
 
     cloud = FakeCloud(secret_id=SIM_CREDENTIALS["TENCENTCLOUD_SECRETID"],
                       secret_key=SIM_CREDENTIALS["TENCENTCLOUD_SECRETKEY"])

@@ -99,7 +99,10 @@ def test_endpoint_names():
         "GET /cibuckets", "GET /?tagging", "PUT /?tagging", "DELETE /?tagging", "tag:GetResources",
         "GET /?versioning", "GET Bucket", "PUT Object", "GET Object", "HEAD Object", "DELETE Object",
         "eb:ListEventBuses", "eb:ListRules", "eb:GetRule", "eb:CreateRule", "eb:UpdateRule", "eb:ListTargets",
-        "eb:CreateTarget"}
+        "eb:CreateTarget", "eb:DeleteTarget", "eb:DeleteRule", "cam:GetUserAppId", "cam:GetRole", "cam:CreateRole",
+        "cam:UpdateAssumeRolePolicy", "cam:DeleteRole", "cam:ListPolicies", "cam:GetPolicy", "cam:CreatePolicy",
+        "cam:UpdatePolicy", "cam:DeletePolicy", "cam:AttachRolePolicy", "cam:DetachRolePolicy",
+        "cam:ListAttachedRolePolicies"}
 
 
 def test_concurrent_sdk_calls_from_a_thread_pool(cloud):
