@@ -11,7 +11,7 @@ from .buckets import InvalidBucket, validate_appid, validate_region
 SERVICES = ("media", "pic", "doc", "asr", "file", "ai")
 
 # COS tag keys: letters, digits, spaces and + - = . _ : / @ (1-128 characters).
-_TAG_KEY_RE = re.compile(r"^[A-Za-z0-9 +\-=._:/@]{1,128}$")
+_TAG_KEY_RE = re.compile(r"^[A-Za-z0-9 +\-=._:/@]{1,128}\Z")
 
 
 class SettingsError(ValueError):

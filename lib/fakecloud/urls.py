@@ -10,13 +10,13 @@ _BUCKET = r"(?P<bucket>[a-z0-9][a-z0-9-]*-[0-9]+)"
 _REGION = r"(?P<region>[a-z0-9][a-z0-9-]*)"
 
 HOSTS = {
-    "ci_bucket": re.compile(rf"^{_BUCKET}\.ci\.{_REGION}\.myqcloud\.com$"),
+    "ci_bucket": re.compile(rf"^{_BUCKET}\.ci\.{_REGION}\.myqcloud\.com\Z"),
     # Legacy host that older docs and older clients still use for bind, status and unbind.
-    "pic_bucket": re.compile(rf"^{_BUCKET}\.pic\.{_REGION}\.myqcloud\.com$"),
-    "ci_service": re.compile(rf"^ci\.{_REGION}\.myqcloud\.com$"),
-    "cos_bucket": re.compile(rf"^{_BUCKET}\.cos\.{_REGION}\.myqcloud\.com$"),
-    "tag": re.compile(rf"^tag(?:\.{_REGION})?\.tencentcloudapi\.com$"),
-    "eb": re.compile(rf"^eb(?:\.{_REGION})?\.tencentcloudapi\.com$"),
+    "pic_bucket": re.compile(rf"^{_BUCKET}\.pic\.{_REGION}\.myqcloud\.com\Z"),
+    "ci_service": re.compile(rf"^ci\.{_REGION}\.myqcloud\.com\Z"),
+    "cos_bucket": re.compile(rf"^{_BUCKET}\.cos\.{_REGION}\.myqcloud\.com\Z"),
+    "tag": re.compile(rf"^tag(?:\.{_REGION})?\.tencentcloudapi\.com\Z"),
+    "eb": re.compile(rf"^eb(?:\.{_REGION})?\.tencentcloudapi\.com\Z"),
 }
 
 # Which service's conventions (error body, request-id header, auth) a host kind follows.

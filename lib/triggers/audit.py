@@ -7,8 +7,8 @@ from typing import Any, Optional
 from ..buckets import (
     BucketRef,
     InvalidBucket,
+    cos_resource_parts,
     join_bucket,
-    parse_cos_resource,
     validate_bucket_name,
     validate_region,
 )
@@ -30,27 +30,28 @@ _REGION_PARAM_KEYS = ("region", "Region", "ResourceRegion")
 _RESOURCE_PARAM_KEYS = ("Resource", "Resources", "ResourceList")
 _RESOURCE_ID_PARAM_KEYS = ("ResourceId", "ResourceIds")
 # Tencent names array parameters 'Name.N'; an audit log may keep that flattened form.
-_INDEXED_PARAM_RE = re.compile(r"^(?P<name>[A-Za-z]+)\.(?P<index>[0-9]{1,4})$")
+_INDEXED_PARAM_RE = re.compile(r"^(?P<name>[A-Za-z]+)\.(?P<index>[0-9]{1,4})\Z")
 # A Tag-service COS ResourceId may carry the APPID apart, like the 'prefix//<appid>/<short>' form.
-_RESOURCE_ID_RE = re.compile(r"^/?(?P<appid>[0-9]+)/(?P<short>[^/]+)$")
+_RESOURCE_ID_RE = re.compile(r"^/?(?P<appid>[0-9]+)/(?P<short>[^/]+)\Z")
 
 
-def buckets_of(envelope: CloudEvent, label: str) -> tuple[list[BucketRef], Optional[str]]:
-    """The buckets one envelope names, or the reason it is ignored."""
+def buckets_of(envelope: CloudEvent, label: str) -> tuple[list[BucketRef], list[str], Optional[str]]:
+    """The buckets one envelope names (located, and names whose region the record does not give),
+    or the reason it is ignored."""
     source = envelope.source
     if source not in RELEVANT_EVENT_NAMES:
-        return [], UNRELATED_SOURCE
+        return [], [], UNRELATED_SOURCE
     log = envelope.data
     if log is None or not envelope.is_audit_call or log.event_name not in RELEVANT_EVENT_NAMES[source]:
-        return [], UNRELATED_EVENT
+        return [], [], UNRELATED_EVENT
     if not log.succeeded:
-        return [], FAILED_CALL
+        return [], [], FAILED_CALL
     extraction = _Extraction(envelope, log, label)
-    buckets = extraction.run()
-    if buckets:
-        return buckets, None
+    buckets, unlocated = extraction.run()
+    if buckets or unlocated:
+        return buckets, unlocated, None
     if source == TAG_SOURCE and extraction.saw_other_resource:
-        return [], NOT_A_BUCKET
+        return [], [], NOT_A_BUCKET
     raise InvalidEvent(
         f"{label}: {log.event_name} names no bucket (looked in resourceName, subject, requestParameters)"
     )
@@ -81,7 +82,7 @@ class _Extraction:
     def fail(self, where: str, exc: Exception) -> InvalidEvent:
         return InvalidEvent(f"{self.label}: {where}: {why(exc)}")
 
-    def run(self) -> list[BucketRef]:
+    def run(self) -> tuple[list[BucketRef], list[str]]:
         self._from_resource_name()
         for subject in self.envelope.subjects:
             if subject.startswith("qcs:"):
@@ -102,7 +103,9 @@ class _Extraction:
         return None
 
     def _fallback_region(self) -> Optional[str]:
-        return self.param_region or self.log.event_region or self.log.region or self.envelope.region
+        # Only the audit record speaks for the bucket. The envelope's region is where the event bus
+        # runs (Guangzhou for the default cloud-service bus), not where the bucket is.
+        return self.param_region or self.log.event_region or self.log.region
 
     def _resource(self, value: Any, where: str) -> None:
         """A six-segment resource string: a COS bucket, or evidence of another product's resource."""
@@ -113,7 +116,11 @@ class _Extraction:
             self.saw_other_resource = True
             return
         try:
-            ref = parse_cos_resource(value, default_region=self._fallback_region())
+            region, bucket = cos_resource_parts(value)
+            if region is None:  # 'qcs::cos::uid/...': settled with the bare names
+                self.entries.append(("name", (bucket, None, where)))
+                return
+            ref = BucketRef(region=validate_region(region), bucket=bucket)
         except InvalidBucket as exc:
             raise self.fail(where, exc) from exc
         self.entries.append(("ref", ref))
@@ -193,7 +200,7 @@ class _Extraction:
         else:
             self._name(value, where, self.param_region)
 
-    def _settle(self) -> list[BucketRef]:
+    def _settle(self) -> tuple[list[BucketRef], list[str]]:
         # A bare name takes the region of a resource string naming the same bucket first.
         resource_regions: dict[str, str] = {}
         for kind, item in self.entries:
@@ -202,19 +209,19 @@ class _Extraction:
         if self.param_region is not None:
             # Checked even when a resource string supplies the region: a crafted value is never ignored.
             self._region(self.param_region, "requestParameters region")
-        refs: list[BucketRef] = []
+        refs: dict[BucketRef, None] = {}
+        unlocated: dict[str, None] = {}
         for kind, item in self.entries:
             if kind == "ref":
-                ref = item
+                refs.setdefault(item)
+                continue
+            bucket, region, where = item
+            region = resource_regions.get(bucket) or region or self._fallback_region()
+            if region is None:
+                unlocated.setdefault(bucket)  # the caller finds its region (COS GET Service)
             else:
-                bucket, region, where = item
-                region = resource_regions.get(bucket) or region or self._fallback_region()
-                if region is None:
-                    raise InvalidEvent(f"{self.label}: {where}: no region given for bucket {bucket!r}")
-                ref = BucketRef(region=self._region(region, where), bucket=bucket)
-            if ref not in refs:
-                refs.append(ref)
-        return refs
+                refs.setdefault(BucketRef(region=self._region(region, where), bucket=bucket))
+        return list(refs), list(unlocated)
 
     def _region(self, region: str, where: str) -> str:
         try:

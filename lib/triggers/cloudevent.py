@@ -36,7 +36,7 @@ UNRELATED_SOURCE = "unrelated_source"
 UNRELATED_EVENT = "unrelated_event"
 NOT_A_BUCKET = "not_a_bucket"
 
-_EPOCH_MS_RE = re.compile(r"^[0-9]{1,19}(?:\.[0-9]*)?$")
+_EPOCH_MS_RE = re.compile(r"^[0-9]{1,19}(?:\.[0-9]*)?\Z")
 
 
 class AuditLog(DictWrapper):

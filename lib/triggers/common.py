@@ -18,18 +18,26 @@ class Trigger:
     """What to evaluate. ``dry_run`` is True only when a manual event asks for it: an event may make
     a run drier, never wetter. ``ignored`` holds one dict per CloudEvent skipped, with keys
     ``event_id``, ``reason`` (``failed_call``, ``unrelated_source``, ``unrelated_event``,
-    ``not_a_bucket``) and ``event_name``."""
+    ``not_a_bucket``) and ``event_name``. ``unlocated`` names buckets whose record gave no region
+    (the caller finds it; the envelope's region is the bus's, not the bucket's). ``unreadable`` holds
+    one dict per record of a batch that could not be read (``index``, ``event_id``, ``reason``): the
+    others are still evaluated, and the run is not ``ok``."""
 
     kind: str
     buckets: tuple[BucketRef, ...]
     dry_run: Optional[bool] = None
     event_ids: tuple[str, ...] = ()
     ignored: tuple[dict, ...] = ()
+    unlocated: tuple[str, ...] = ()
+    unreadable: tuple[dict, ...] = ()
 
 
 def show(value: Any, limit: int = 80) -> str:
     # Event values end up in a user-facing report: keep them recognisable but bounded.
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:  # a deeply nested JSON value: its type says enough
+        text = f"<deeply nested {type(value).__name__}>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
