@@ -164,6 +164,20 @@ def read(api: str, trace: "Trace", retry: RetryPolicy, fn):
     return result
 
 
+def read_page(api: str, trace: "Trace", retry: RetryPolicy, fn) -> tuple:
+    """`read`, also giving the page's HTTP status and request id (as ApiError keyword arguments), so
+    a listing that breaks across pages can name the page that broke it."""
+    meta = {}
+
+    def call():
+        result, request_id, status = fn()
+        meta.update(http_status=status, request_id=request_id or "")
+        return result, request_id, status
+
+    result = read(api, trace, retry, call)
+    return result, meta
+
+
 def request_id_of(headers) -> str:
     return headers.get("x-ci-request-id") or headers.get("x-cos-request-id") or ""
 

@@ -42,13 +42,14 @@ class Window:
         self._lock = threading.Lock()
 
     def reserve(self, end: Optional[float] = None) -> float:
-        """Reserve the next start and return it; ApiError if it would fall at or after `end`."""
+        """Reserve the next start and return it; ApiError if waiting for it would reach `end`."""
         with self._lock:
             now = self._clock()
             at = now
             if len(self._starts) == self.rate:
                 at = max(now, self._starts[0] + 1.0)
-            if end is not None and at >= end:
+            # Waiting for a slot never runs past the end of the time budget.
+            if end is not None and at > now and at >= end:
                 raise ApiError(api=self.name, code="TimeBudgetExhausted",
                                message=f"no request slot under {self.rate}/s before the time budget ends")
             self._starts.append(at)

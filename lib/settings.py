@@ -38,6 +38,7 @@ class Settings:
     concurrency: int = 8
     blocking_services: frozenset[str] = frozenset(SERVICES)
     appid: Optional[str] = None
+    max_rps: int = 50  # CI and COS requests per second for the whole invocation
     credentials: Credentials = field(default=Credentials("", ""), repr=False)
 
     def region_allowed(self, region: str) -> bool:
@@ -118,6 +119,7 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         concurrency=_int(env, "CI_UNBIND_CONCURRENCY", 8, 1, 64),
         blocking_services=frozenset(services),
         appid=appid,
+        max_rps=_int(env, "CI_UNBIND_MAX_RPS", 50, 1, 1000),
         # Surrounding white space (a pasted newline) is never part of a key; the SDKs reject it.
         credentials=Credentials(
             secret_id=(env.get("TENCENTCLOUD_SECRETID") or "").strip(),
@@ -138,4 +140,5 @@ def public_view(settings: Settings) -> dict:
         "concurrency": settings.concurrency,
         "blocking_services": sorted(settings.blocking_services),
         "appid": settings.appid,
+        "max_rps": settings.max_rps,
     }

@@ -3,7 +3,7 @@
 import re
 from typing import Callable, NamedTuple, Optional
 
-from . import ci_handlers, cos_handlers, eb_handlers, tag_handlers
+from . import ci_handlers, cos_handlers, eb_handlers, service_handlers, tag_handlers
 from .wire import Request
 
 _BUCKET = r"(?P<bucket>[a-z0-9][a-z0-9-]*-[0-9]+)"
@@ -15,12 +15,13 @@ HOSTS = {
     "pic_bucket": re.compile(rf"^{_BUCKET}\.pic\.{_REGION}\.myqcloud\.com\Z"),
     "ci_service": re.compile(rf"^ci\.{_REGION}\.myqcloud\.com\Z"),
     "cos_bucket": re.compile(rf"^{_BUCKET}\.cos\.{_REGION}\.myqcloud\.com\Z"),
+    "cos_service": re.compile(r"^service\.cos\.myqcloud\.com\Z"),
     "tag": re.compile(rf"^tag(?:\.{_REGION})?\.tencentcloudapi\.com\Z"),
     "eb": re.compile(rf"^eb(?:\.{_REGION})?\.tencentcloudapi\.com\Z"),
 }
 
 # Which service's conventions (error body, request-id header, auth) a host kind follows.
-HOST_SERVICE = {"ci_bucket": "ci", "pic_bucket": "ci", "ci_service": "ci", "cos_bucket": "cos", "tag": "tag",
+HOST_SERVICE = {"ci_bucket": "ci", "pic_bucket": "ci", "ci_service": "ci", "cos_bucket": "cos", "cos_service": "cos", "tag": "tag",
                 "eb": "eb"}
 # Services on API 3.0: JSON, TC3 signatures scoped to the service name, the action in X-TC-Action.
 API3_SERVICES = ("tag", "eb")
@@ -68,6 +69,7 @@ ROUTES = (
           cos_handlers.put_tagging),
     Route(("cos_bucket",), ("DELETE",), "/", "tagging", "DELETE /?tagging", "cos:DeleteBucketTagging",
           cos_handlers.delete_tagging),
+    Route(("cos_service",), ("GET",), "/", None, "GET Service", "cos:GetService", service_handlers.get_service),
     Route(("tag",), ("POST", "GET"), "/", "GetResources", "tag:GetResources", "tag:GetResources",
           tag_handlers.get_resources),
     # EventBridge: only setup-eventbridge calls these, never the function.
@@ -106,7 +108,7 @@ def match(req: Request) -> Optional[tuple[Route, str, dict[str, Optional[str]]]]
         if HOST_SERVICE[kind] in API3_SERVICES:
             if _tc_action(req) != route.selector:
                 continue
-        elif route.path == "/":
+        elif route.path == "/" and kind != "cos_service":
             # A bare "/" must carry no query at all and a sub-resource exactly its own key, so a
             # mistyped sub-resource (e.g. ?unbnd) is never taken for a bind or a status read.
             if keys != ({route.selector} if route.selector else set()):
