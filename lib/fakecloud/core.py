@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import requests
 import responses
 
-from . import urls
+from . import short_page, urls
 from .calllog import Call, CallLog
 from .eb_models import EventBridge
 from .faults import Fault, FaultSet
@@ -255,11 +255,11 @@ class FakeCloud:
             status, code, message = fault.resolved(req.service)
             reply = self._error(req, status, code, message, fault.with_resource)
             if fault.body:
-                self._spoil(reply, fault.body)
+                self._spoil(reply, fault.body, req)
         else:
             reply = self._serve(req, route)
             if fault is not None and fault.body:
-                self._spoil(reply, fault.body)
+                self._spoil(reply, fault.body, req)
         self._log(req, reply.status, fault)
         return reply.status, self._headers(req, reply), reply.body
 
@@ -301,8 +301,10 @@ class FakeCloud:
         return Reply(status, xml_error_body(code, message, req.request_id, trace, resource), XML)
 
     @staticmethod
-    def _spoil(reply: Reply, kind: str) -> None:
-        if kind == "empty":
+    def _spoil(reply: Reply, kind: str, req: Request) -> None:
+        if kind == "short_page":
+            short_page.spoil(reply, req)
+        elif kind == "empty":
             reply.body = b""
         elif kind == "truncated":
             reply.body = reply.body[: len(reply.body) // 2]

@@ -8,7 +8,8 @@ from .urls import API3_SERVICES, ENDPOINTS
 # malformed/truncated/empty: broken bytes. html: a gateway's page. error_document: an <Error> sent
 # with a success status. unexpected_document: well-formed <Response> with none of the expected
 # elements, as a renamed or new list element would look to a client that expects the old one.
-BODY_KINDS = ("malformed", "truncated", "empty", "html", "error_document", "unexpected_document")
+# short_page: a page holding less than it claims (short_page.py).
+BODY_KINDS = ("malformed", "truncated", "empty", "html", "error_document", "unexpected_document", "short_page")
 
 # Status for a fault given only a code, and code for one given only a status.
 _CODE_STATUS = {
