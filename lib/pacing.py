@@ -25,10 +25,13 @@ TAG_RPS = 20
 class Window:
     """At most `rate` request starts in any one-second window.
 
-    Each caller reserves the earliest start that keeps the last `rate` starts at least a second
-    apart from the next, then waits for it outside the lock; reservations are handed out in order,
-    so the pool shares the rate fairly and the bound holds for every window, not just on average.
+    A start is recorded when its caller is let go, not when it asked: a thread that wakes late
+    does not leave room for a burst behind it. The window is measured as one second plus a guard,
+    so the few milliseconds between being let go and the request reaching the wire (signing, the
+    pool, the GIL) cannot push `rate + 1` requests into one second either.
     """
+
+    GUARD = 0.05
 
     def __init__(self, rate: int, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep, name: str = "requests"):
@@ -41,25 +44,33 @@ class Window:
         self._starts: deque = deque(maxlen=rate)
         self._lock = threading.Lock()
 
-    def reserve(self, end: Optional[float] = None) -> float:
-        """Reserve the next start and return it; ApiError if waiting for it would reach `end`."""
+    def _try(self, end: Optional[float]) -> float:
+        """Take a start now (0.0), or say how long to wait; ApiError if the wait would reach `end`."""
         with self._lock:
             now = self._clock()
-            at = now
             if len(self._starts) == self.rate:
-                at = max(now, self._starts[0] + 1.0)
-            # Waiting for a slot never runs past the end of the time budget.
-            if end is not None and at > now and at >= end:
-                raise ApiError(api=self.name, code="TimeBudgetExhausted",
-                               message=f"no request slot under {self.rate}/s before the time budget ends")
-            self._starts.append(at)
-            return at
+                wait = self._starts[0] + 1.0 + self.GUARD - now
+                if wait > 0:
+                    # Waiting for a slot never runs past the end of the time budget.
+                    if end is not None and now + wait >= end:
+                        raise ApiError(api=self.name, code="TimeBudgetExhausted", message=(
+                            f"no request slot under {self.rate}/s before the time budget ends"))
+                    return wait
+            self._starts.append(now)
+            return 0.0
 
     def acquire(self, end: Optional[float] = None) -> None:
-        at = self.reserve(end)
-        wait = at - self._clock()
-        if wait > 0:
+        while True:
+            wait = self._try(end)
+            if wait <= 0:
+                return
+            before = self._clock()
             self._sleep(wait)
+            if self._clock() - before < wait / 2:
+                # A sleep that lets no time pass (a test's stand-in): waiting again would only spin.
+                with self._lock:
+                    self._starts.append(self._clock())
+                return
 
 
 class Pacing:
