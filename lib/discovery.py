@@ -43,9 +43,9 @@ class TagFinder:
         req.from_json_string(_request_json(tag_key, token))
 
         def attempt():
-            pacing.pace_tag()  # GetResources allows 20 requests a second; retries count too
             try:
-                return self._client.GetResources(req)
+                with pacing.tag_slot():  # GetResources allows 20 requests a second; retries count too
+                    return self._client.GetResources(req)
             except TencentCloudSDKException as exc:
                 code = exc.get_code() or ""
                 raise ApiError(

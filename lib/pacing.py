@@ -13,6 +13,7 @@ invocation (a client used directly, as in the clients' own tests) nothing is pac
 import threading
 import time
 from collections import deque
+from contextlib import contextmanager
 from typing import Callable, Optional
 
 import requests
@@ -23,15 +24,15 @@ TAG_RPS = 20
 
 
 class Window:
-    """At most `rate` request starts in any one-second window.
+    """At most `rate` requests in any one-second window, wherever in its flight a request is seen.
 
-    A start is recorded when its caller is let go, not when it asked: a thread that wakes late
-    does not leave room for a burst behind it. The window is measured as one second plus a guard,
-    so the few milliseconds between being let go and the request reaching the wire (signing, the
-    pool, the GIL) cannot push `rate + 1` requests into one second either.
+    A request holds its place from the moment it is let go until a second after its answer: a new
+    one goes only while fewer than `rate` are in flight or answered within the last second. Then
+    however late a request reaches the wire (a stalled thread, a slow signature), no second sees
+    more than `rate` of them: a bound on the starts alone would not hold once sends jitter.
     """
 
-    GUARD = 0.05
+    POLL = 0.01  # how long to wait when every place is held by a request still in flight
 
     def __init__(self, rate: int, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep, name: str = "requests"):
@@ -41,23 +42,25 @@ class Window:
         self.name = name
         self._clock = clock
         self._sleep = sleep
-        self._starts: deque = deque(maxlen=rate)
+        self._in_flight = 0
+        self._done: deque = deque()  # answer times within the last second
         self._lock = threading.Lock()
 
     def _try(self, end: Optional[float]) -> float:
-        """Take a start now (0.0), or say how long to wait; ApiError if the wait would reach `end`."""
+        """Take a place now (0.0), or say how long to wait; ApiError if the wait would reach `end`."""
         with self._lock:
             now = self._clock()
-            if len(self._starts) == self.rate:
-                wait = self._starts[0] + 1.0 + self.GUARD - now
-                if wait > 0:
-                    # Waiting for a slot never runs past the end of the time budget.
-                    if end is not None and now + wait >= end:
-                        raise ApiError(api=self.name, code="TimeBudgetExhausted", message=(
-                            f"no request slot under {self.rate}/s before the time budget ends"))
-                    return wait
-            self._starts.append(now)
-            return 0.0
+            while self._done and self._done[0] <= now - 1.0:
+                self._done.popleft()
+            if self._in_flight + len(self._done) < self.rate:
+                self._in_flight += 1
+                return 0.0
+            wait = self._done[0] + 1.0 - now if self._done else self.POLL
+            # Waiting for a place never runs past the end of the time budget.
+            if end is not None and now + wait >= end:
+                raise ApiError(api=self.name, code="TimeBudgetExhausted",
+                               message=f"no request slot under {self.rate}/s before the time budget ends")
+            return max(wait, 0.0)
 
     def acquire(self, end: Optional[float] = None) -> None:
         while True:
@@ -69,8 +72,21 @@ class Window:
             if self._clock() - before < wait / 2:
                 # A sleep that lets no time pass (a test's stand-in): waiting again would only spin.
                 with self._lock:
-                    self._starts.append(self._clock())
+                    self._in_flight += 1
                 return
+
+    def release(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            self._done.append(self._clock())
+
+    @contextmanager
+    def slot(self, end: Optional[float] = None):
+        self.acquire(end)
+        try:
+            yield
+        finally:
+            self.release()
 
 
 class Pacing:
@@ -102,16 +118,26 @@ def current() -> Optional[Pacing]:
     return _current
 
 
-def pace_cos() -> None:
-    pacing = _current
-    if pacing is not None:
-        pacing.cos.acquire(pacing.hard_end)
+@contextmanager
+def cos_slot():
+    """A place under CI_UNBIND_MAX_RPS for one CI or COS request (nothing outside an invocation)."""
+    current = _current
+    if current is None:
+        yield
+        return
+    with current.cos.slot(current.hard_end):
+        yield
 
 
-def pace_tag() -> None:
-    pacing = _current
-    if pacing is not None:
-        pacing.tag.acquire(pacing.hard_end)
+@contextmanager
+def tag_slot():
+    """A place under the Tag API's 20 requests a second."""
+    current = _current
+    if current is None:
+        yield
+        return
+    with current.tag.slot(current.hard_end):
+        yield
 
 
 def retry_allowed(wait: float) -> bool:
@@ -125,5 +151,5 @@ class PacedSession(requests.Session):
     """The HTTP session under every CI and COS client: each request, retries included, takes a slot."""
 
     def send(self, request, **kwargs):
-        pace_cos()
-        return super().send(request, **kwargs)
+        with cos_slot():
+            return super().send(request, **kwargs)

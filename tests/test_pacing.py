@@ -43,14 +43,28 @@ def test_no_one_second_window_holds_more_than_the_rate(rate, gaps):
         vt.sleep(gap)  # requests arrive whenever they like
         window.acquire()
         starts.append(vt.now)
+        window.release()
     assert peak(starts) <= rate
+
+
+def test_a_request_seen_late_still_counts_in_its_second():
+    # Let go at 0 s but answered at 0.9 s: it holds its place until 1.9 s, so however late it
+    # reached the wire, the second after it sees at most `rate` requests.
+    vt = VirtualTime()
+    window = pacing.Window(1, vt.clock, vt.sleep)
+    window.acquire()
+    vt.sleep(0.9)
+    window.release()
+    window.acquire()
+    assert vt.now >= 1.9
 
 
 def test_a_slot_that_would_come_after_the_budget_is_refused():
     vt = VirtualTime()
     window = pacing.Window(2, vt.clock, vt.sleep)
-    window.acquire(end=0.5)
-    window.acquire(end=0.5)
+    for _ in range(2):
+        with window.slot(end=0.5):
+            pass
     with pytest.raises(ApiError) as info:
         window.acquire(end=0.5)
     assert info.value.code == "TimeBudgetExhausted"

@@ -160,14 +160,15 @@ class FakeCloud:
     def inject(self, target: str, *, status: Optional[int] = None, code: Optional[str] = None,
                message: Optional[str] = None, body: Optional[str] = None, latency: Optional[float] = None,
                connection_error: bool = False, times: Optional[int] = None, bucket: Optional[str] = None,
-               with_resource: Optional[bool] = None, after: int = 0) -> Fault:
+               with_resource: Optional[bool] = None, after: int = 0, timeout: bool = False) -> Fault:
         """Make calls to `target` (an endpoint name) misbehave; times=None means every call.
 
         after=N lets the first N matching calls through before the fault starts.
         """
         return self.faults.add(Fault(target, status=status, code=code, message=message, body=body,
                                      latency=latency, connection_error=connection_error, times=times,
-                                     bucket=bucket, with_resource=with_resource, after=after))
+                                     bucket=bucket, with_resource=with_resource, after=after,
+                                     timeout=timeout))
 
     def clear_faults(self) -> None:
         self.faults.clear()
@@ -250,6 +251,9 @@ class FakeCloud:
         if fault is not None and fault.connection_error:
             self._log(req, None, fault)
             raise requests.exceptions.ConnectionError(f"fake connection error on {route.endpoint}")
+        if fault is not None and fault.timeout:
+            self._log(req, None, fault)
+            raise requests.exceptions.ReadTimeout(f"fake read timeout on {route.endpoint}")
 
         if fault is not None and fault.is_error:
             status, code, message = fault.resolved(req.service)
