@@ -60,7 +60,9 @@ class Window:
             if end is not None and now + wait >= end:
                 raise ApiError(api=self.name, code="TimeBudgetExhausted",
                                message=f"no request slot under {self.rate}/s before the time budget ends")
-            return max(wait, 0.0)
+            # At least a microsecond: float rounding can leave a wait of ~1e-16, which a clock
+            # cannot show passing.
+            return max(wait, 1e-6)
 
     def acquire(self, end: Optional[float] = None) -> None:
         while True:
