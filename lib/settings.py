@@ -11,7 +11,7 @@ from .buckets import InvalidBucket, validate_appid, validate_bucket_name, valida
 SERVICES = ("media", "pic", "doc", "asr", "file", "ai")
 
 # COS tag keys: letters, digits, spaces and + - = . _ : / @ (1-128 characters).
-_TAG_KEY_RE = re.compile(r"^[A-Za-z0-9 +\-=._:/@]{1,128}$")
+_TAG_KEY_RE = re.compile(r"^[A-Za-z0-9 +\-=._:/@]{1,128}\Z")
 
 
 class SettingsError(ValueError):
@@ -38,6 +38,7 @@ class Settings:
     concurrency: int = 8
     blocking_services: frozenset[str] = frozenset(SERVICES)
     appid: Optional[str] = None
+    max_rps: int = 50  # CI and COS requests per second for the whole invocation
     credentials: Credentials = field(default=Credentials("", ""), repr=False)
     # The state bucket (docs/state.md): None = no state, everything works without it.
     state_bucket: Optional[str] = None
@@ -125,6 +126,7 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         concurrency=_int(env, "CI_UNBIND_CONCURRENCY", 8, 1, 64),
         blocking_services=frozenset(services),
         appid=appid,
+        max_rps=_int(env, "CI_UNBIND_MAX_RPS", 50, 1, 1000),
         # Surrounding white space (a pasted newline) is never part of a key; the SDKs reject it.
         credentials=Credentials(
             secret_id=(env.get("TENCENTCLOUD_SECRETID") or "").strip(),
@@ -175,6 +177,7 @@ def public_view(settings: Settings) -> dict:
         "concurrency": settings.concurrency,
         "blocking_services": sorted(settings.blocking_services),
         "appid": settings.appid,
+        "max_rps": settings.max_rps,
         "state_bucket": settings.state_bucket,
         "state_region": settings.state_region,
         "state_prefix": settings.state_prefix,

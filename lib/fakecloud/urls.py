@@ -3,26 +3,35 @@
 import re
 from typing import Callable, NamedTuple, Optional
 
-from . import cam_handlers, ci_handlers, cos_handlers, eb_handlers, object_handlers, tag_handlers
+from . import (
+    cam_handlers,
+    ci_handlers,
+    cos_handlers,
+    eb_handlers,
+    object_handlers,
+    service_handlers,
+    tag_handlers,
+)
 from .wire import Request
 
 _BUCKET = r"(?P<bucket>[a-z0-9][a-z0-9-]*-[0-9]+)"
 _REGION = r"(?P<region>[a-z0-9][a-z0-9-]*)"
 
 HOSTS = {
-    "ci_bucket": re.compile(rf"^{_BUCKET}\.ci\.{_REGION}\.myqcloud\.com$"),
+    "ci_bucket": re.compile(rf"^{_BUCKET}\.ci\.{_REGION}\.myqcloud\.com\Z"),
     # Legacy host that older docs and older clients still use for bind, status and unbind.
-    "pic_bucket": re.compile(rf"^{_BUCKET}\.pic\.{_REGION}\.myqcloud\.com$"),
-    "ci_service": re.compile(rf"^ci\.{_REGION}\.myqcloud\.com$"),
-    "cos_bucket": re.compile(rf"^{_BUCKET}\.cos\.{_REGION}\.myqcloud\.com$"),
-    "tag": re.compile(rf"^tag(?:\.{_REGION})?\.tencentcloudapi\.com$"),
-    "eb": re.compile(rf"^eb(?:\.{_REGION})?\.tencentcloudapi\.com$"),
-    "cam": re.compile(r"^cam\.tencentcloudapi\.com$"),
+    "pic_bucket": re.compile(rf"^{_BUCKET}\.pic\.{_REGION}\.myqcloud\.com\Z"),
+    "ci_service": re.compile(rf"^ci\.{_REGION}\.myqcloud\.com\Z"),
+    "cos_bucket": re.compile(rf"^{_BUCKET}\.cos\.{_REGION}\.myqcloud\.com\Z"),
+    "cos_service": re.compile(r"^service\.cos\.myqcloud\.com\Z"),
+    "tag": re.compile(rf"^tag(?:\.{_REGION})?\.tencentcloudapi\.com\Z"),
+    "eb": re.compile(rf"^eb(?:\.{_REGION})?\.tencentcloudapi\.com\Z"),
+    "cam": re.compile(r"^cam\.tencentcloudapi\.com\Z"),
 }
 
 # Which service's conventions (error body, request-id header, auth) a host kind follows.
-HOST_SERVICE = {"ci_bucket": "ci", "pic_bucket": "ci", "ci_service": "ci", "cos_bucket": "cos", "tag": "tag",
-                "eb": "eb", "cam": "cam"}
+HOST_SERVICE = {"ci_bucket": "ci", "pic_bucket": "ci", "ci_service": "ci", "cos_bucket": "cos", "cos_service": "cos",
+                "tag": "tag", "eb": "eb", "cam": "cam"}
 # Services on API 3.0: JSON, TC3 signatures scoped to the service name, the action in X-TC-Action.
 API3_SERVICES = ("tag", "eb", "cam")
 
@@ -85,6 +94,7 @@ ROUTES = (
     Route(("cos_bucket",), ("HEAD",), OBJECT, None, "HEAD Object", "cos:HeadObject", object_handlers.head_object),
     Route(("cos_bucket",), ("DELETE",), OBJECT, None, "DELETE Object", "cos:DeleteObject",
           object_handlers.delete_object),
+    Route(("cos_service",), ("GET",), "/", None, "GET Service", "cos:GetService", service_handlers.get_service),
     Route(("tag",), ("POST", "GET"), "/", "GetResources", "tag:GetResources", "tag:GetResources",
           tag_handlers.get_resources),
     # EventBridge: only setup-eventbridge calls these, never the function.
@@ -136,7 +146,7 @@ def match(req: Request) -> Optional[tuple[Route, str, dict[str, Optional[str]]]]
         elif route.params is not None:
             if not keys <= route.params:
                 continue
-        elif route.path == "/":
+        elif route.path == "/" and kind != "cos_service":
             # A bare "/" must carry no query at all and a sub-resource exactly its own key, so a
             # mistyped sub-resource (e.g. ?unbnd) is never taken for a bind or a status read.
             if keys != ({route.selector} if route.selector else set()):
