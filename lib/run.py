@@ -15,6 +15,7 @@ from typing import Callable, Optional, Union
 
 from . import account as accounts
 from . import notify as notifications
+from . import pacing, preflight
 from . import report as reports
 from .buckets import BucketRef
 from .checks import Checker, ServiceIndex
@@ -37,7 +38,9 @@ from .decide import (
 )
 from .discovery import TagFinder
 from .errors import ApiError
+from .locate import BucketLocator
 from .settings import Settings, SettingsError, load, public_view
+from .state import NO_STATE, open_state
 from .tags import TagReader
 from .triggers import InvalidEvent, parse
 
@@ -127,6 +130,9 @@ class Cloud:
     ci: CIClient
     tags: TagReader
     finder: Callable[[], TagFinder]
+    clients: Optional[CosClients] = None  # for the state bucket (lib/state.py)
+    retry: RetryPolicy = DEFAULT_RETRY
+    locator: Optional[BucketLocator] = None
     appid: Optional[Callable[[], tuple]] = None  # CAM GetUserAppId: (appid, request_id)
 
 
@@ -148,6 +154,9 @@ def connect(settings: Settings, retry: RetryPolicy = DEFAULT_RETRY) -> Cloud:
                 ci=CIClient(clients, retry),
                 tags=TagReader(clients, retry),
                 finder=lambda: TagFinder(cred, retry),
+                clients=clients,
+                retry=retry,
+                locator=BucketLocator(clients, retry),
                 appid=lambda: accounts.AppIdLookup(cred, retry)(),
             )
             _CLOUDS.clear()
@@ -169,6 +178,7 @@ class Runner:
         self._sleep = sleep
         self._log = log or reports.JsonLog(secrets=_secrets(settings))
         self._progress = progress
+        self.state = NO_STATE
         self.heads_up = None  # set per run: how far ahead dated requests get a read-only heads-up
         self._hard_end = None  # set per run: when the function's time is up (None: not known)
 
@@ -198,7 +208,14 @@ class Runner:
             else:
                 raise RuntimeError("the decision did not settle")
             if decision.action == UNBIND:
-                decision = self._unbind(ref, checker.ci, budget, trace)
+                held_back = self.state.before_unbind(ref, checker.ci, trace)  # lease, daily cap
+                if held_back is not None:
+                    kept = False
+                    return held_back
+                try:
+                    decision = self._unbind(ref, checker.ci, budget, trace)
+                finally:
+                    self.state.after_unbind(ref, trace)
                 kept = decision.outcome != "refused"  # a refusal changed nothing
             return decision
         finally:
@@ -230,6 +247,12 @@ class Runner:
 
     # -- one invocation -----------------------------------------------------------------
     def run(self, trigger, context, started: Optional[float] = None) -> dict:
+        try:
+            return self._run(trigger, context, started)
+        finally:
+            pacing.begin(None)  # the pacing belongs to this invocation only
+
+    def _run(self, trigger, context, started: Optional[float] = None) -> dict:
         started = self._clock() if started is None else started
         run_id = str(_context_value(context, "request_id") or uuid.uuid4())
         dry_run = self.settings.dry_run or trigger.dry_run is True
@@ -238,6 +261,22 @@ class Runner:
             extra["event_ids"] = list(trigger.event_ids)
             if trigger.ignored:
                 extra["ignored"] = list(trigger.ignored)
+            if trigger.unreadable:
+                extra["unreadable_events"] = list(trigger.unreadable)
+        limit = preflight.budget_limit(trigger.kind, time_limit(context))
+        short = preflight.too_short(limit, margin_for)
+        if short is not None:
+            return self._finish(reports.build(trigger.kind, dry_run, run_id, [], error=short), started)
+        preflight.start_pacing(self.settings.max_rps, self._clock, self._sleep,
+                               None if limit is None else started + max(limit - 1.0, 0.0))
+        located = preflight.locate(self.cloud.locator, getattr(trigger, "unlocated", ()))
+        if located.calls or located.failures:
+            extra["located"] = {"asked": len(located.refs) + len(located.failures), "found": len(located.refs),
+                                "calls": located.calls}
+        self.state = open_state(self.settings, self.cloud.clients, run_id, time_limit(context), self._now,
+                                self.cloud.retry)
+        if self.state.check() is not None and not dry_run:  # no unbind without a working state bucket
+            return self._finish(reports.build(trigger.kind, dry_run, run_id, [], **extra), started)
 
         if trigger.kind == "timer":
             try:
@@ -251,14 +290,16 @@ class Runner:
             extra["discovery"] = {"resources": found.resources, "buckets": len(refs),
                                   "ignored": found.ignored, "request_ids": found.request_ids}
         else:
-            refs = list(dict.fromkeys(trigger.buckets))
+            refs = list(dict.fromkeys([*trigger.buckets, *located.refs]))
 
-        budget = Budget(self.settings.max_per_run, self._clock, started, time_limit(context))
+        budget = Budget(self.settings.max_per_run, self._clock, started, limit)
         self.heads_up = heads_up_window(self.settings.notify.notice_days, trigger.kind)
         self._hard_end = budget.hard_end
         services = ServiceIndex(self.cloud.ci, [r for r in refs if self.settings.region_allowed(r.region)],
                                 self.settings.blocking_services)
         checker = Checker(self.cloud.ci, self.cloud.tags, services)
+        if services.not_offered:
+            extra["services_not_offered"] = services.not_offered
 
         finished = itertools.count(1)
 
@@ -274,14 +315,20 @@ class Runner:
                 results = list(pool.map(one, refs))
         else:
             results = []
-        return self._finish(reports.build(trigger.kind, dry_run, run_id, results, **extra), started)
+        report = reports.build(trigger.kind, dry_run, run_id, results + located.failures, **extra)
+        if "unreadable_events" in extra:
+            report["ok"] = False  # records of the batch were not acted on
+        return self._finish(report, started)
 
     def _finish(self, report: dict, started: float) -> dict:
         report["elapsed_ms"] = int((self._clock() - started) * 1000)
         report["account"] = self.account.as_dict()
         report = reports.scrub(report, _secrets(self.settings))
-        report = notifications.attach(report, self.settings, getattr(self, "state", None), sleep=self._sleep,
-                                      monotonic=self._clock, deadline=self._hard_end)  # after every decision
+        # The digest after every decision (and within the time), then the history, which records
+        # whether the digest went out.
+        report = notifications.attach(report, self.settings, self.state, sleep=self._sleep, monotonic=self._clock,
+                                      deadline=self._hard_end)
+        report = self.state.finish(report)
         calls = [c for r in report["results"] for c in r["calls"]]
         # A shared call (a service list asked for many buckets) is listed with each; count it once.
         total = sum(1 for c in calls if not c.get("shared")) + len(
@@ -340,6 +387,9 @@ def handle(event, context, settings: Union[Settings, SettingsError], *, connect_
     except InvalidEvent as err:
         return failure("invalid_event", str(err), log, run_id, dry_run=settings.dry_run, secrets=secrets,
                        settings=settings, sleep=sleep)
+    except Exception as exc:  # any JSON value must end in a report, never in a raise
+        return failure("invalid_event", f"unreadable event ({type(exc).__name__})", log, run_id,
+                       dry_run=settings.dry_run, secrets=secrets, settings=settings, sleep=sleep)
     if not settings.credentials:
         return failure("missing_credentials", "TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY are not set; "
                        "give the function an execution role", log, run_id, trigger.kind, settings.dry_run,

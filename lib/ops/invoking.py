@@ -103,7 +103,10 @@ def invoke(args) -> int:
 
     env = dict(os.environ)
     if args.simulate:
+        from .history_cmd import SIM_STATE_ENV
+
         env.update(SIM_CREDENTIALS)
+        env.update(SIM_STATE_ENV)  # the demo keeps history in a state bucket of the fake, as deployed
         env.pop("TENCENTCLOUD_SESSIONTOKEN", None)
         robot = notify_demo.simulated_robot(env)  # the digest goes to a fake chat robot
     env["CI_UNBIND_DRY_RUN"] = "false" if args.apply else "true"
@@ -128,6 +131,9 @@ def invoke(args) -> int:
                           secret_key=SIM_CREDENTIALS["TENCENTCLOUD_SECRETKEY"])
         _load_scenario(cloud, scenario, args.scenario)
         robot = notify_demo.add_to(cloud, robot)
+        from .history_cmd import simulated_state
+
+        simulated_state(cloud)
         with cloud:
             report = run.handle(event, context, settings, log=log, progress=progress)
     else:
