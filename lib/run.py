@@ -323,12 +323,11 @@ class Runner:
     def _finish(self, report: dict, started: float) -> dict:
         report["elapsed_ms"] = int((self._clock() - started) * 1000)
         report["account"] = self.account.as_dict()
-        report = reports.scrub(report, _secrets(self.settings))
-        # The digest after every decision (and within the time), then the history, which records
-        # whether the digest went out.
+        report = self.state.finish(reports.scrub(report, _secrets(self.settings)))
+        # The digest last, after every decision and the state's own verdict (a state bucket that
+        # failed makes `ok` false, and a run that is not ok always notifies), within the time.
         report = notifications.attach(report, self.settings, self.state, sleep=self._sleep, monotonic=self._clock,
                                       deadline=self._hard_end)
-        report = self.state.finish(report)
         calls = [c for r in report["results"] for c in r["calls"]]
         # A shared call (a service list asked for many buckets) is listed with each; count it once.
         total = sum(1 for c in calls if not c.get("shared")) + len(
