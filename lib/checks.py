@@ -3,7 +3,8 @@
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Union
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Optional
 
 from .buckets import BucketRef
 from .ci import BATCH_TYPES, PAGE_SIZE, CIClient, job_blocks
@@ -16,9 +17,13 @@ from .tags import TagReader
 class ServiceIndex:
     """Enabled CI services for the run's buckets, asked per region for up to 100 buckets at once.
 
-    The first bucket of a group that needs the answer fetches it for the whole group; the others
-    wait for it and read it. A failed fetch is the answer for every bucket of the group (each then
-    ends in `error`), and is not retried by the others.
+    The first bucket of a group that comes to need the answer starts every list of its group at
+    once, on a small pool of their own, and goes on with its own checks (workflows, batch jobs)
+    meanwhile; it and the rest of the group then wait only for what is still in flight. (Fetched
+    one after another by that first bucket, six lists kept the whole group waiting six round
+    trips: a convoy.) Nothing is fetched for a group whose buckets never need blockers. A failed
+    fetch is the answer for every bucket of the group (each then ends in `error`), and is not
+    retried by the others. Use as a context manager, or close() it: that ends its pool.
     """
 
     def __init__(self, ci: CIClient, refs: Sequence[BucketRef], services: Sequence[str]):
@@ -36,32 +41,55 @@ class ServiceIndex:
                 for name in self._members[key]:
                     self._group_of[BucketRef(region=region, bucket=name)] = key
         self._lock = threading.Lock()
-        self._locks: dict[tuple, threading.Lock] = {}
-        self._answers: dict[tuple, tuple[Union[set[str], ApiError], list]] = {}
+        self._answers: dict[tuple, Future] = {}
+        self._pool: Optional[ThreadPoolExecutor] = None
+        if self._services:
+            self._pool = ThreadPoolExecutor(max_workers=len(self._services), thread_name_prefix="service-lists")
 
-    def _answer(self, key, service):
-        with self._lock:
-            lock = self._locks.setdefault((key, service), threading.Lock())
-        with lock:
-            if (key, service) not in self._answers:
-                trace = Trace()
-                try:
-                    value = self._ci.enabled_services(key[0], self._members[key], service, trace)
-                except ApiError as err:
-                    value = err
-                self._answers[(key, service)] = (value, trace.calls)
-            return self._answers[(key, service)]
+    def __enter__(self) -> "ServiceIndex":
+        return self
 
-    def check(self, ref: BucketRef, trace: Trace) -> tuple[list[str], list[ApiError]]:
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    def _fetch(self, key, service):
+        trace = Trace()
+        try:
+            value = self._ci.enabled_services(key[0], self._members[key], service, trace)
+        except ApiError as err:
+            value = err
+        return value, trace.calls
+
+    def _key(self, ref: BucketRef):
         with self._lock:
             key = self._group_of.get(ref)
             if key is None:  # a bucket the run did not announce: a group of its own
                 key = (ref.region, ref.bucket)
                 self._group_of[ref] = key
                 self._members[key] = [ref.bucket]
+            return key
+
+    def prefetch(self, ref: BucketRef) -> list[Future]:
+        """Start the lists of ref's group, unless they are started already; their futures, in order."""
+        key = self._key(ref)
+        futures = []
+        with self._lock:
+            for service in self._services:
+                future = self._answers.get((key, service))
+                if future is None:
+                    future = self._pool.submit(self._fetch, key, service)
+                    self._answers[(key, service)] = future
+                futures.append(future)
+        return futures
+
+    def check(self, ref: BucketRef, trace: Trace) -> tuple[list[str], list[ApiError]]:
         enabled, errors = [], []
-        for service in self._services:
-            value, calls = self._answer(key, service)
+        for service, future in zip(self._services, self.prefetch(ref)):
+            value, calls = future.result()
             for call in calls:
                 trace.add(call["api"], call["request_id"], call["http_status"], shared=True)
             if isinstance(value, ApiError):
@@ -96,6 +124,7 @@ class Checker:
 
     def blockers(self, ref: BucketRef, trace: Trace) -> tuple[list, list[ApiError]]:
         """Every blocker that can be seen, and every check that could not be made."""
+        self._services.prefetch(ref)  # the group's lists travel while this bucket's own checks do
         found, errors = [], []
         try:
             for wf in self.ci.workflows(ref, trace):

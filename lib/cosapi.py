@@ -21,6 +21,7 @@ from qcloud_cos.cos_comm import xml_to_dict
 from qcloud_cos.cos_exception import CosClientError, CosServiceError
 
 from .errors import ApiError
+from .httpsession import session_from_environment
 from .settings import Credentials
 
 # The SDKs log request headers (the security token, the signature) at DEBUG and whole error bodies
@@ -226,10 +227,7 @@ class CosClients:
         self._scheme = scheme
         self._lock = threading.Lock()
         self._clients: dict[str, CosS3Client] = {}
-        self.session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
+        self.session = session_from_environment(pool_size)
 
     def for_region(self, region: str) -> CosS3Client:
         with self._lock:

@@ -11,7 +11,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, Optional, Union
+from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from . import report as reports
 from .buckets import BucketRef
@@ -32,11 +32,13 @@ from .decide import (
     failed_unbind,
     refused,
 )
-from .discovery import TagFinder
 from .errors import ApiError
 from .settings import Settings, SettingsError, load, public_view
 from .tags import TagReader
 from .triggers import InvalidEvent, parse
+
+if TYPE_CHECKING:
+    from .discovery import TagFinder
 
 # Status reads after an accepted unbind, and the pause before each one after the first.
 VERIFY_PAUSES = (0.0, 0.5, 1.0)
@@ -89,6 +91,11 @@ class Budget:
     def past_deadline(self) -> bool:
         return self._deadline is not None and self._clock() >= self._deadline
 
+    def cap_full(self) -> bool:
+        """The cap is reached and no granted slot can come back: no later bucket can get one."""
+        with self._cond:
+            return self._used >= self._cap and not self._pending
+
     def past_hard_end(self) -> bool:
         return self._hard_end is not None and self._clock() >= self._hard_end
 
@@ -119,7 +126,7 @@ class Cloud:
 
     ci: CIClient
     tags: TagReader
-    finder: Callable[[], TagFinder]
+    finder: Callable[[], "TagFinder"]
 
 
 _CLOUDS: dict = {}
@@ -139,11 +146,18 @@ def connect(settings: Settings, retry: RetryPolicy = DEFAULT_RETRY) -> Cloud:
             cloud = Cloud(
                 ci=CIClient(clients, retry),
                 tags=TagReader(clients, retry),
-                finder=lambda: TagFinder(cred, retry),
+                finder=lambda: _tag_finder(cred, retry),
             )
             _CLOUDS.clear()
             _CLOUDS[key] = cloud
         return cloud
+
+
+def _tag_finder(cred, retry):
+    # Imported here: only the timer needs the Tag API's SDK, and it is a tenth of a cold start.
+    from .discovery import TagFinder
+
+    return TagFinder(cred, retry)
 
 
 class Runner:
@@ -169,7 +183,7 @@ class Runner:
         return reports.Result(ref, decision.outcome, list(decision.reasons), trace.calls)
 
     def _decide(self, ref, checker, budget, dry_run, trace) -> Decision:
-        facts = Facts(ref=ref, started_after_deadline=budget.past_deadline())
+        facts = Facts(ref=ref, started_after_deadline=budget.past_deadline(), cap_full=budget.cap_full())
         kept = True  # what a granted slot counts as if anything goes wrong: an unbind, maybe
         try:
             for _ in range(_MAX_STEPS):
@@ -244,29 +258,28 @@ class Runner:
         checker = Checker(self.cloud.ci, self.cloud.tags, services)
 
         finished = itertools.count(1)
+        tally = reports.CallTally()
 
         def one(ref):
             result = self.evaluate(ref, checker, budget, dry_run)
-            self._log.emit({"msg": "bucket", "run_id": run_id, **result.as_dict()})
+            self._log.emit({"msg": "bucket", "run_id": run_id, **result.as_dict()})  # every call, always
+            tally.add(result.calls)
             if self._progress:
                 self._progress(result, next(finished), len(refs))
-            return result
+            return result.for_report()
 
-        if refs:
-            with ThreadPoolExecutor(max_workers=min(self.settings.concurrency, len(refs))) as pool:
-                results = list(pool.map(one, refs))
-        else:
-            results = []
-        return self._finish(reports.build(trigger.kind, dry_run, run_id, results, **extra), started)
+        with services:
+            if refs:
+                with ThreadPoolExecutor(max_workers=min(self.settings.concurrency, len(refs))) as pool:
+                    results = list(pool.map(one, refs))
+            else:
+                results = []
+        return self._finish(reports.build(trigger.kind, dry_run, run_id, results, **extra), started, tally.total)
 
-    def _finish(self, report: dict, started: float) -> dict:
+    def _finish(self, report: dict, started: float, calls: int = 0) -> dict:
         report["elapsed_ms"] = int((self._clock() - started) * 1000)
         report = reports.scrub(report, _secrets(self.settings))
-        calls = [c for r in report["results"] for c in r["calls"]]
-        # A shared call (a service list asked for many buckets) is listed with each; count it once.
-        total = sum(1 for c in calls if not c.get("shared")) + len(
-            {(c["api"], c["request_id"]) for c in calls if c.get("shared")})
-        total += len(report.get("discovery", {}).get("request_ids", []))
+        total = calls + len(report.get("discovery", {}).get("request_ids", []))
         self._log.emit({"msg": "run", "run_id": report["run_id"], "ok": report["ok"],
                         "trigger": report["trigger"], "dry_run": report["dry_run"],
                         "summary": report["summary"], "buckets": len(report["results"]), "calls": total,
