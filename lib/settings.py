@@ -35,7 +35,7 @@ class Settings:
     protect_tag_key: str = "ci-unbind-protect"
     regions: frozenset[str] = frozenset()  # empty: every region
     max_per_run: int = 20
-    concurrency: int = 8
+    concurrency: int = 16
     blocking_services: frozenset[str] = frozenset(SERVICES)
     appid: Optional[str] = None
     credentials: Credentials = field(default=Credentials("", ""), repr=False)
@@ -115,7 +115,7 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         protect_tag_key=protect_key,
         regions=frozenset(regions),
         max_per_run=_int(env, "CI_UNBIND_MAX_PER_RUN", 20, 0, 10000),
-        concurrency=_int(env, "CI_UNBIND_CONCURRENCY", 8, 1, 64),
+        concurrency=_int(env, "CI_UNBIND_CONCURRENCY", 16, 1, 64),
         blocking_services=frozenset(services),
         appid=appid,
         # Surrounding white space (a pasted newline) is never part of a key; the SDKs reject it.
