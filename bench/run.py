@@ -119,6 +119,7 @@ def main(argv=None):
         print("warning: not CPython 3.9, the runtime the function runs on", file=sys.stderr)
     started = time.perf_counter()
     before = machine()
+    measured_at = commit()
     results = []
     for spec in plan(args.quick):
         print(f"sweep {spec}", file=sys.stderr, flush=True)
@@ -128,7 +129,7 @@ def main(argv=None):
     after = machine()
     page = benchpage.render({
         "quick": args.quick, "note": args.note, "machine": before, "load_after": after["load"],
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "commit": commit(),
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "commit": measured_at,
         "duration_s": time.perf_counter() - started, "latency_ms": LATENCY_MS, "concurrency": CONCURRENCY,
         "rate_limit": has_rate_limit(), "results": results, "coldstart": cold,
         "command": "python bench/run.py" + (" --quick" if args.quick else "") + " --write BENCHMARKS.md",
