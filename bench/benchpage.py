@@ -4,7 +4,7 @@
 # quoted beside the new figures, never re-derived from them.
 BEFORE = {
     "ratio": "1.47-1.60x at 5,000 buckets (1.34x without the harness)",
-    "speedup": "about 7x at the old default concurrency of 8 (bench/RESULTS.md)",
+    "speedup": "about 7x at the old default concurrency of 8 (the earlier benchmark page)",
     "rss": "255 MB at 5,000 buckets with the harness, 78 MB without",
     "report": "8 MB at 10,000 buckets",
     "import": "about 0.7 s from the zip, against 0.2 s with .pyc",
