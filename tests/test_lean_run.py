@@ -134,3 +134,13 @@ def test_the_cli_goes_through_the_proxy_of_its_environment(tmp_path, event):
     assert proxy.targets and all(t.startswith(f"CONNECT {host} HTTP/") for t in proxy.targets), proxy.targets
     report = json.loads(result.stdout)
     assert report["ok"] is False  # refused by the proxy: an error, and nothing unbound
+
+
+def test_only_the_timer_loads_the_tag_sdk(cloud, invoke):
+    probe = ("import sys, handler; print(sorted(m for m in sys.modules if m.startswith('tencentcloud')))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+    assert out.stdout.strip() == "[]"  # a cold start that serves events never pays for it
+    cloud.add_bucket("t-1250000000", REGION, tags={"ci-unbind": "true"})
+    assert invoke(TIMER)["summary"] == {"unbound": 1}
+    assert "tencentcloud.tag.v20180813.tag_client" in sys.modules
