@@ -118,6 +118,21 @@ def _table(head, rows) -> list[str]:
     return out
 
 
+SWEEP_HEAD = ("buckets", "population", "mode", "concurrency", "cap", "calls", "calls/bucket", "wall (s)",
+              "bound (s)", "wall ÷ bound", "CPU ÷ bound", "product CPU s (ms/call)", "harness CPU s (ms/call)",
+              "peak RSS (MB)", "report", "set")
+
+
+def _sweep_row(r) -> tuple:
+    return (f"{r['buckets']:,}", r["population"], _mode(r), r["concurrency"],
+            r["cap"] if r["cap"] is not None else "default (20)", f"{r['calls']:,}",
+            f"{r['calls_per_bucket']:.2f}", f"{r['wall_s']:.2f}", f"{r['bound_s']:.2f}",
+            f"{r['ratio']:.2f}×", f"{r['cpu_s'] / r['bound_s']:.2f}×",
+            f"{r['product_cpu_s']:.1f} ({1000 * r['product_cpu_s'] / r['calls']:.2f})",
+            f"{r['harness_cpu_s']:.1f} ({1000 * r['harness_cpu_s'] / r['calls']:.2f})",
+            f"{r['peak_rss_mb']:.0f}", _mb(r["report_bytes"]), r["group"])
+
+
 def render(d) -> str:
     m = d["machine"]
     load = ", ".join(f"{x:.2f}" for x in m["load"])
@@ -160,19 +175,12 @@ def render(d) -> str:
     lines += ["", "## Sweeps", "", f"Concurrency {d['concurrency']}, {d['latency_ms']} ms per call, cap = the bucket "
               "count" + (", rate limit out of the way" if d["rate_limit"] else " (no rate limit in this build)") + ".",
               ""]
-    rows = []
-    for r in d["results"]:
-        rows.append((f"{r['buckets']:,}", r["population"], _mode(r), r["concurrency"],
-                     r["cap"] if r["cap"] is not None else "default (20)", f"{r['calls']:,}",
-                     f"{r['calls_per_bucket']:.2f}", f"{r['wall_s']:.2f}", f"{r['bound_s']:.2f}",
-                     f"{r['ratio']:.2f}×", f"{r['cpu_s'] / r['bound_s']:.2f}×",
-                     f"{r['product_cpu_s']:.1f} ({1000 * r['product_cpu_s'] / r['calls']:.2f})",
-                     f"{r['harness_cpu_s']:.1f} ({1000 * r['harness_cpu_s'] / r['calls']:.2f})",
-                     f"{r['peak_rss_mb']:.0f}", _mb(r["report_bytes"]), r["group"]))
-    lines += _table(("buckets", "population", "mode", "concurrency", "cap", "calls", "calls/bucket", "wall (s)",
-                     "bound (s)", "wall ÷ bound", "CPU ÷ bound", "product CPU s (ms/call)",
-                     "harness CPU s (ms/call)", "peak RSS (MB)", "report",
-                     "set"), rows)
+    lines += _table(SWEEP_HEAD, [_sweep_row(r) for r in d["results"]])
+    if d.get("before"):
+        lines += ["", f"Before, with the same harness and machine: the product at {d['before_label']} "
+                  "(service lists one after another, `trust_env` per request, every call in the report,"
+                  " reads for buckets the cap defers), run by the same `bench/sweep.py`.", ""]
+        lines += _table(SWEEP_HEAD, [_sweep_row(r) for r in d["before"]])
     lines += ["", "Mixed population: seven kinds in turn (clean, workflow, batch job, enabled service, protected,",
               "tagged `false`, CI already off), in two regions. Clean: every bucket eligible.", ""]
     calls_rows = []

@@ -109,14 +109,34 @@ def commit() -> str:
     return (out.stdout.strip() or "unknown") + (" (with uncommitted changes)" if dirty else "")
 
 
+def _read_before(path):
+    if path is None:
+        return []
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    for row in rows:
+        row.setdefault("group", "before")
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="only the small sizes (100 and 1,000 buckets)")
     parser.add_argument("--write", type=Path, help="write the page there (e.g. BENCHMARKS.md)")
     parser.add_argument("--note", default="", help="a sentence on the machine's state (e.g. shared with other work)")
+    parser.add_argument("--before", type=Path, help="JSON lines of bench/sweep.py --json run on the product "
+                        "before a change (same harness): shown in a table of their own")
+    parser.add_argument("--before-label", default="", help="what --before measured (e.g. a commit)")
+    parser.add_argument("--save", type=Path, help="also keep every figure gathered, as JSON")
+    parser.add_argument("--render", type=Path, help="measure nothing: write the page from a --save file")
     args = parser.parse_args(argv)
     if sys.version_info[:2] != (3, 9):
         print("warning: not CPython 3.9, the runtime the function runs on", file=sys.stderr)
+    if args.render:
+        data = json.loads(args.render.read_text())
+        data["before"], data["before_label"] = _read_before(args.before) or data.get("before", []), (
+            args.before_label or data.get("before_label", ""))
+        _output(benchpage.render(data), args.write)
+        return
     started = time.perf_counter()
     before = machine()
     measured_at = commit()
@@ -127,16 +147,23 @@ def main(argv=None):
     print("cold start", file=sys.stderr, flush=True)
     cold = coldstart(args.quick)
     after = machine()
-    page = benchpage.render({
+    data = {
         "quick": args.quick, "note": args.note, "machine": before, "load_after": after["load"],
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "commit": measured_at,
         "duration_s": time.perf_counter() - started, "latency_ms": LATENCY_MS, "concurrency": CONCURRENCY,
         "rate_limit": has_rate_limit(), "results": results, "coldstart": cold,
+        "before": _read_before(args.before), "before_label": args.before_label,
         "command": "python bench/run.py" + (" --quick" if args.quick else "") + " --write BENCHMARKS.md",
-    })
-    if args.write:
-        args.write.write_text(page, encoding="utf-8")
-        print(f"wrote {args.write} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    }
+    if args.save:
+        args.save.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    _output(benchpage.render(data), args.write)
+    print(f"done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+def _output(page: str, path) -> None:
+    if path:
+        path.write_text(page, encoding="utf-8")
     else:
         print(page)
 
