@@ -140,8 +140,8 @@ def render(d) -> str:
     lines = [
         "# Benchmarks",
         "",
-        "Re-run on a quiet machine, in one command (about 10 minutes at full size; `--quick`: the small",
-        "sizes only, about 2 minutes):",
+        "Re-run on a quiet machine, in one command (about 12 minutes at full size on 2 quiet cores; `--quick`: the",
+        "small sizes only, about 3 minutes):",
         "",
         "```sh",
         d["command"],

@@ -3,8 +3,8 @@ built zip, each figure beside its target; writes BENCHMARKS.md.
 
     python bench/run.py [--quick] [--write BENCHMARKS.md] [--note "what else ran on the machine"]
 
-Full size (100, 1,000, 5,000 and 10,000 buckets; about 10 minutes on a quiet 2-core machine) or
---quick (100 and 1,000; about 2 minutes). Without --write it prints the page.
+Full size (100, 1,000, 5,000 and 10,000 buckets; about 12 minutes on a quiet 2-core machine) or
+--quick (100 and 1,000; about 3 minutes). Without --write it prints the page.
 """
 
 import argparse
