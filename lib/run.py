@@ -9,10 +9,11 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable, Optional, Union
 
+from . import account as accounts
 from . import report as reports
 from .buckets import BucketRef
 from .checks import Checker, ServiceIndex
@@ -127,6 +128,7 @@ class Cloud:
     ci: CIClient
     tags: TagReader
     finder: Callable[[], "TagFinder"]
+    appid: Optional[Callable[[], tuple]] = None  # CAM GetUserAppId: (appid, request_id)
 
 
 _CLOUDS: dict = {}
@@ -147,6 +149,7 @@ def connect(settings: Settings, retry: RetryPolicy = DEFAULT_RETRY) -> Cloud:
                 ci=CIClient(clients, retry),
                 tags=TagReader(clients, retry),
                 finder=lambda: _tag_finder(cred, retry),
+                appid=lambda: accounts.AppIdLookup(cred, retry)(),
             )
             _CLOUDS.clear()
             _CLOUDS[key] = cloud
@@ -163,7 +166,10 @@ def _tag_finder(cred, retry):
 class Runner:
     def __init__(self, settings: Settings, cloud: Cloud, *, clock: Callable[[], float] = time.monotonic,
                  now: Callable[[], datetime] = utc_now, sleep: Callable[[float], None] = time.sleep,
-                 log: Optional[reports.JsonLog] = None, progress=None):
+                 log: Optional[reports.JsonLog] = None, progress=None,
+                 account: Optional[accounts.AccountId] = None):
+        # Without an account the settings' APPID (or none) is all there is, as before identity lookup.
+        self.account = account or accounts.AccountId(settings.appid, "settings")
         self.settings = settings
         self.cloud = cloud
         self._clock = clock
@@ -183,7 +189,8 @@ class Runner:
         return reports.Result(ref, decision.outcome, list(decision.reasons), trace.calls)
 
     def _decide(self, ref, checker, budget, dry_run, trace) -> Decision:
-        facts = Facts(ref=ref, started_after_deadline=budget.past_deadline(), cap_full=budget.cap_full())
+        facts = Facts(ref=ref, started_after_deadline=budget.past_deadline(), cap_full=budget.cap_full(),
+                      owner_unknown=accounts.unknown_reason(self.account) if self.account.unknown else None)
         kept = True  # what a granted slot counts as if anything goes wrong: an unbind, maybe
         try:
             for _ in range(_MAX_STEPS):
@@ -278,11 +285,14 @@ class Runner:
 
     def _finish(self, report: dict, started: float, calls: int = 0) -> dict:
         report["elapsed_ms"] = int((self._clock() - started) * 1000)
+        report["account"] = self.account.as_dict()
         report = reports.scrub(report, _secrets(self.settings))
         total = calls + len(report.get("discovery", {}).get("request_ids", []))
+        total += 1 if self.account.request_id or self.account.error else 0
         self._log.emit({"msg": "run", "run_id": report["run_id"], "ok": report["ok"],
                         "trigger": report["trigger"], "dry_run": report["dry_run"],
                         "summary": report["summary"], "buckets": len(report["results"]), "calls": total,
+                        "account": report["account"],
                         "elapsed_ms": report["elapsed_ms"], "error": report.get("error"),
                         "settings": public_view(self.settings)})
         return report
@@ -311,7 +321,8 @@ def failure(code: str, message: str, log: reports.JsonLog, run_id=None, trigger=
 
 
 def handle(event, context, settings: Union[Settings, SettingsError], *, connect_fn=connect,
-           log: Optional[reports.JsonLog] = None, **runner_options) -> dict:
+           log: Optional[reports.JsonLog] = None, identity: Optional[accounts.Identity] = None,
+           **runner_options) -> dict:
     """The whole invocation. Returns the report; never raises (a retried invocation would only
     redo the work, and the next sweep reconciles whatever this one could not do)."""
     started = runner_options.get("clock", time.monotonic)()
@@ -328,7 +339,12 @@ def handle(event, context, settings: Union[Settings, SettingsError], *, connect_
         return failure("missing_credentials", "TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY are not set; "
                        "give the function an execution role", log, run_id, trigger.kind, settings.dry_run)
     try:
-        runner = Runner(settings, connect_fn(settings), log=log, **runner_options)
+        cloud = connect_fn(settings)
+        # Whose buckets: TENCENTCLOUD_APPID, else CAM once per container (`identity`, kept by handler.py).
+        account = (identity or accounts.Identity()).resolve(settings.appid, cloud.appid)
+        if account.appid and account.appid != settings.appid:
+            settings = replace(settings, appid=account.appid)
+        runner = Runner(settings, cloud, log=log, account=account, **runner_options)
         return runner.run(trigger, context, started=started)
     except Exception as exc:  # a fault of ours: report it, and unbind nothing more
         return failure("internal_error", f"{type(exc).__name__}: {exc}"[:300], log, run_id, trigger.kind,

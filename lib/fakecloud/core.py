@@ -11,6 +11,7 @@ import responses
 
 from . import urls
 from .calllog import Call, CallLog
+from .cam_models import Cam
 from .eb_models import EventBridge
 from .faults import Fault, FaultSet
 from .models import Account, Bucket, OtherResource
@@ -97,6 +98,7 @@ class FakeCloud:
         self.sleep = sleep or time.sleep
         self.account = Account(appid, clock=clock, unbind_settle_reads=unbind_settle_reads)
         self.eb = EventBridge(self.account.lock, self.account.now)
+        self.cam = Cam(appid, self.account.lock, self.account.now)
         self.credentials: dict[str, str] = {secret_id: secret_key}
         self.secret_id = secret_id
         self.secret_key = secret_key
