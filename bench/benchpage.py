@@ -152,6 +152,8 @@ def render(d) -> str:
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']:.1f} GB, {m['os']}, CPython {m['python']}.",
         f"Load average (1, 5, 15 min) before: {load}; after: {load_after}."
         + (f" {d['note']}" if d["note"] else ""),
+        *[f"Rows of {', '.join(x['groups'])} re-measured {x['date']} at commit {x['commit']} (load average "
+          f"{', '.join(f'{v:.2f}' for v in x['load'])})." for x in d.get("remeasured", [])],
         "",
         "How it measures: each sweep runs in a fresh process (`bench/sweep.py`), a timer invocation through",
         "`run.handle` on the fake cloud, reached through a thin transport (`lib/fakecloud/transport.py`):",

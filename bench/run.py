@@ -128,9 +128,17 @@ def main(argv=None):
     parser.add_argument("--before-label", default="", help="what --before measured (e.g. a commit)")
     parser.add_argument("--save", type=Path, help="also keep every figure gathered, as JSON")
     parser.add_argument("--render", type=Path, help="measure nothing: write the page from a --save file")
+    parser.add_argument("--only", help="with --into: re-measure only these sets of rows (comma list of "
+                        "sweep, sequential, default_cap, rate)")
+    parser.add_argument("--into", type=Path, help="a --save file whose rows of the --only sets are replaced")
     args = parser.parse_args(argv)
     if sys.version_info[:2] != (3, 9):
         print("warning: not CPython 3.9, the runtime the function runs on", file=sys.stderr)
+    if args.only or args.into:
+        if not (args.only and args.into):
+            parser.error("--only and --into go together")
+        _remeasure(args)
+        return
     if args.render:
         data = json.loads(args.render.read_text())
         data["before"], data["before_label"] = _read_before(args.before) or data.get("before", []), (
@@ -159,6 +167,25 @@ def main(argv=None):
         args.save.write_text(json.dumps(data, indent=1), encoding="utf-8")
     _output(benchpage.render(data), args.write)
     print(f"done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+def _remeasure(args) -> None:
+    """Replace some sets of rows of a saved run (e.g. once a feature lands), saying so on the page."""
+    groups = set(args.only.split(","))
+    data = json.loads(args.into.read_text())
+    load = machine()["load"]
+    fresh = []
+    for spec in plan(data["quick"]):
+        if spec["group"] in groups:
+            print(f"sweep {spec}", file=sys.stderr, flush=True)
+            fresh.append(sweep(spec))
+    data["results"] = [r for r in data["results"] if r["group"] not in groups] + fresh
+    data["rate_limit"] = has_rate_limit()
+    data.setdefault("remeasured", []).append({
+        "groups": sorted(groups), "commit": commit(), "load": load,
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")})
+    args.into.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    _output(benchpage.render(data), args.write)
 
 
 def _output(page: str, path) -> None:
