@@ -147,6 +147,10 @@ def render(d) -> str:
         d["command"],
         "```",
         "",
+        "The figures are also kept in `bench/results.json`; `python bench/run.py --render bench/results.json",
+        "--write BENCHMARKS.md` rewrites this page from them, and `--only SETS --into bench/results.json`",
+        "re-measures some sets of rows (e.g. `--only rate` once the request-rate limit is in).",
+        "",
         f"Measured {d['date']} at commit {d['commit']}, in {d['duration_s'] / 60:.1f} minutes"
         f"{' (--quick)' if d['quick'] else ''}.",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']:.1f} GB, {m['os']}, CPython {m['python']}.",

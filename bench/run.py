@@ -161,7 +161,8 @@ def main(argv=None):
         "duration_s": time.perf_counter() - started, "latency_ms": LATENCY_MS, "concurrency": CONCURRENCY,
         "rate_limit": has_rate_limit(), "results": results, "coldstart": cold,
         "before": _read_before(args.before), "before_label": args.before_label,
-        "command": "python bench/run.py" + (" --quick" if args.quick else "") + " --write BENCHMARKS.md",
+        "command": "python bench/run.py" + (" --quick" if args.quick else "") + " --save bench/results.json"
+                   " --write BENCHMARKS.md",
     }
     if args.save:
         args.save.write_text(json.dumps(data, indent=1), encoding="utf-8")
