@@ -32,6 +32,7 @@ SECRET_ID, SECRET_KEY = "AKIDBENCHEXAMPLE", "bench-secret-key"
 APPID = "1250000000"
 MIXED = ("clean", "workflow", "batch", "service", "protected", "not_requested", "not_bound")
 REGIONS = ("ap-guangzhou", "ap-shanghai")
+TAG_API_RPS = 20
 TIMER = {"Type": "Timer", "TriggerName": "bench", "Time": "2026-11-28T00:00:00Z"}
 
 
@@ -125,8 +126,9 @@ def sweep(n, population="mixed", live=False, concurrency=16, latency=0.02, cap=N
     discovery = endpoints.get("tag:GetResources", 0)
     calls = sum(endpoints.values())
     # The bound: the pool's calls spread over `concurrency` workers, plus the discovery pages,
-    # which follow one another (each needs the token of the one before).
-    bound = (calls - discovery) * latency / concurrency + discovery * latency
+    # which follow one another (each needs the token of the one before), at most 20 a second (the
+    # Tag API's limit, which the product paces discovery under).
+    bound = (calls - discovery) * latency / concurrency + discovery * max(latency, 1 / TAG_API_RPS)
     return {
         "buckets": n, "population": population, "live": live, "concurrency": concurrency,
         "latency_ms": latency * 1000, "cap": cap, "max_rps": max_rps,

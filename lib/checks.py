@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Optional
 
+from . import regions
 from .buckets import BucketRef
-from .ci import BATCH_TYPES, PAGE_SIZE, CIClient, job_blocks
+from .ci import BATCH_TYPES, CIClient, job_blocks, query_groups
 from .cosapi import Trace
 from .decide import NEED_BLOCKERS, NEED_STATUS, NEED_TAGS, Facts
 from .errors import ApiError
@@ -15,7 +16,9 @@ from .tags import TagReader
 
 
 class ServiceIndex:
-    """Enabled CI services for the run's buckets, asked per region for up to 100 buckets at once.
+    """Enabled CI services for the run's buckets, asked per region for as many buckets as one
+    request's query holds (`ci.query_groups`). A service the region does not offer (`regions`) is not
+    asked about there; `not_offered` says which, once per region.
 
     The first bucket of a group that comes to need the answer starts every list of its group at
     once, on a small pool of their own, and goes on with its own checks (workflows, batch jobs)
@@ -34,11 +37,15 @@ class ServiceIndex:
         by_region: dict[str, list[str]] = defaultdict(list)
         for ref in dict.fromkeys(refs):
             by_region[ref.region].append(ref.bucket)
+        self.not_offered: dict[str, list[str]] = {}
         for region, names in by_region.items():
-            for start in range(0, len(names), PAGE_SIZE):
-                key = (region, start // PAGE_SIZE)
-                self._members[key] = names[start:start + PAGE_SIZE]
-                for name in self._members[key]:
+            skipped = regions.not_offered(self._services, region)
+            if skipped:
+                self.not_offered[region] = skipped
+            for index, group in enumerate(query_groups(region, names)):
+                key = (region, index)
+                self._members[key] = group
+                for name in group:
                     self._group_of[BucketRef(region=region, bucket=name)] = key
         self._lock = threading.Lock()
         self._answers: dict[tuple, Future] = {}
@@ -73,22 +80,25 @@ class ServiceIndex:
                 self._members[key] = [ref.bucket]
             return key
 
-    def prefetch(self, ref: BucketRef) -> list[Future]:
-        """Start the lists of ref's group, unless they are started already; their futures, in order."""
+    def prefetch(self, ref: BucketRef) -> list[tuple[str, Future]]:
+        """Start the lists of ref's group, unless they are started already: (service, future) for
+        each service the bucket's region offers (nothing can be enabled where a service is not)."""
         key = self._key(ref)
         futures = []
         with self._lock:
             for service in self._services:
+                if regions.offered(service, ref.region) is False:
+                    continue
                 future = self._answers.get((key, service))
                 if future is None:
                     future = self._pool.submit(self._fetch, key, service)
                     self._answers[(key, service)] = future
-                futures.append(future)
+                futures.append((service, future))
         return futures
 
     def check(self, ref: BucketRef, trace: Trace) -> tuple[list[str], list[ApiError]]:
         enabled, errors = [], []
-        for service, future in zip(self._services, self.prefetch(ref)):
+        for service, future in self.prefetch(ref):
             value, calls = future.result()
             for call in calls:
                 trace.add(call["api"], call["request_id"], call["http_status"], shared=True)

@@ -51,10 +51,10 @@ class _EnvProxyAdapter(HTTPAdapter):
         return super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
 
 
-def session_from_environment(pool_size: int) -> requests.Session:
+def session_from_environment(pool_size: int, session_class: type = requests.Session) -> requests.Session:
     """A pooled session that does not re-read the environment per request, and behaves as if it did."""
     env = os.environ
-    session = requests.Session()
+    session = session_class()
     session.trust_env = False
     # What trust_env would have taken from the environment on each request besides the proxies.
     session.verify = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or True

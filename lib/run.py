@@ -7,13 +7,13 @@ dry run differs only in the last step (`decide` answers `would_unbind` instead o
 import itertools
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from . import account as accounts
+from . import pacing, preflight
 from . import report as reports
 from .buckets import BucketRef
 from .checks import Checker, ServiceIndex
@@ -34,7 +34,9 @@ from .decide import (
     refused,
 )
 from .errors import ApiError
+from .locate import BucketLocator
 from .settings import Settings, SettingsError, load, public_view
+from .state import NO_STATE, open_state
 from .tags import TagReader
 from .triggers import InvalidEvent, parse
 
@@ -128,6 +130,9 @@ class Cloud:
     ci: CIClient
     tags: TagReader
     finder: Callable[[], "TagFinder"]
+    clients: Optional[CosClients] = None  # for the state bucket (lib/state.py)
+    retry: RetryPolicy = DEFAULT_RETRY
+    locator: Optional[BucketLocator] = None
     appid: Optional[Callable[[], tuple]] = None  # CAM GetUserAppId: (appid, request_id)
 
 
@@ -149,6 +154,9 @@ def connect(settings: Settings, retry: RetryPolicy = DEFAULT_RETRY) -> Cloud:
                 ci=CIClient(clients, retry),
                 tags=TagReader(clients, retry),
                 finder=lambda: _tag_finder(cred, retry),
+                clients=clients,
+                retry=retry,
+                locator=BucketLocator(clients, retry),
                 appid=lambda: accounts.AppIdLookup(cred, retry)(),
             )
             _CLOUDS.clear()
@@ -177,6 +185,7 @@ class Runner:
         self._sleep = sleep
         self._log = log or reports.JsonLog(secrets=_secrets(settings))
         self._progress = progress
+        self.state = NO_STATE
 
     # -- one bucket ---------------------------------------------------------------------
     def evaluate(self, ref: BucketRef, checker: Checker, budget: Budget, dry_run: bool) -> reports.Result:
@@ -204,7 +213,14 @@ class Runner:
             else:
                 raise RuntimeError("the decision did not settle")
             if decision.action == UNBIND:
-                decision = self._unbind(ref, checker.ci, budget, trace)
+                held_back = self.state.before_unbind(ref, checker.ci, trace)  # lease, daily cap
+                if held_back is not None:
+                    kept = False
+                    return held_back
+                try:
+                    decision = self._unbind(ref, checker.ci, budget, trace)
+                finally:
+                    self.state.after_unbind(ref, trace)
                 kept = decision.outcome != "refused"  # a refusal changed nothing
             return decision
         finally:
@@ -236,14 +252,36 @@ class Runner:
 
     # -- one invocation -----------------------------------------------------------------
     def run(self, trigger, context, started: Optional[float] = None) -> dict:
+        try:
+            return self._run(trigger, context, started)
+        finally:
+            pacing.begin(None)  # the pacing belongs to this invocation only
+
+    def _run(self, trigger, context, started: Optional[float] = None) -> dict:
         started = self._clock() if started is None else started
-        run_id = str(_context_value(context, "request_id") or uuid.uuid4())
+        run_id = str(_context_value(context, "request_id") or _new_run_id())
         dry_run = self.settings.dry_run or trigger.dry_run is True
         extra = {}
         if trigger.kind == "event":
             extra["event_ids"] = list(trigger.event_ids)
             if trigger.ignored:
                 extra["ignored"] = list(trigger.ignored)
+            if trigger.unreadable:
+                extra["unreadable_events"] = list(trigger.unreadable)
+        limit = preflight.budget_limit(trigger.kind, time_limit(context))
+        short = preflight.too_short(limit, margin_for)
+        if short is not None:
+            return self._finish(reports.build(trigger.kind, dry_run, run_id, [], error=short), started)
+        preflight.start_pacing(self.settings.max_rps, self._clock, self._sleep,
+                               None if limit is None else started + max(limit - 1.0, 0.0))
+        located = preflight.locate(self.cloud.locator, getattr(trigger, "unlocated", ()))
+        if located.calls or located.failures:
+            extra["located"] = {"asked": len(located.refs) + len(located.failures), "found": len(located.refs),
+                                "calls": located.calls}
+        self.state = open_state(self.settings, self.cloud.clients, run_id, time_limit(context), self._now,
+                                self.cloud.retry)
+        if self.state.check() is not None and not dry_run:  # no unbind without a working state bucket
+            return self._finish(reports.build(trigger.kind, dry_run, run_id, [], **extra), started)
 
         if trigger.kind == "timer":
             try:
@@ -257,12 +295,14 @@ class Runner:
             extra["discovery"] = {"resources": found.resources, "buckets": len(refs),
                                   "ignored": found.ignored, "request_ids": found.request_ids}
         else:
-            refs = list(dict.fromkeys(trigger.buckets))
+            refs = list(dict.fromkeys([*trigger.buckets, *located.refs]))
 
-        budget = Budget(self.settings.max_per_run, self._clock, started, time_limit(context))
+        budget = Budget(self.settings.max_per_run, self._clock, started, limit)
         services = ServiceIndex(self.cloud.ci, [r for r in refs if self.settings.region_allowed(r.region)],
                                 self.settings.blocking_services)
         checker = Checker(self.cloud.ci, self.cloud.tags, services)
+        if services.not_offered:
+            extra["services_not_offered"] = services.not_offered
 
         finished = itertools.count(1)
         tally = reports.CallTally()
@@ -281,12 +321,17 @@ class Runner:
                     results = list(pool.map(one, refs))
             else:
                 results = []
-        return self._finish(reports.build(trigger.kind, dry_run, run_id, results, **extra), started, tally.total)
+        for failure in located.failures:
+            tally.add(failure.calls or [])
+        report = reports.build(trigger.kind, dry_run, run_id, results + located.failures, **extra)
+        if "unreadable_events" in extra:
+            report["ok"] = False  # records of the batch were not acted on
+        return self._finish(report, started, tally.total)
 
     def _finish(self, report: dict, started: float, calls: int = 0) -> dict:
         report["elapsed_ms"] = int((self._clock() - started) * 1000)
         report["account"] = self.account.as_dict()
-        report = reports.scrub(report, _secrets(self.settings))
+        report = self.state.finish(reports.scrub(report, _secrets(self.settings)))
         total = calls + len(report.get("discovery", {}).get("request_ids", []))
         total += 1 if self.account.request_id or self.account.error else 0
         self._log.emit({"msg": "run", "run_id": report["run_id"], "ok": report["ok"],
@@ -296,6 +341,14 @@ class Runner:
                         "elapsed_ms": report["elapsed_ms"], "error": report.get("error"),
                         "settings": public_view(self.settings)})
         return report
+
+
+def _new_run_id() -> str:
+    # Imported here: SCF always gives a request id, and uuid (with the platform module it loads)
+    # is a measurable part of a cold start.
+    import uuid
+
+    return str(uuid.uuid4())
 
 
 def _secrets(settings: Settings):
@@ -314,7 +367,7 @@ def cold_start(env=None) -> Union[Settings, SettingsError]:
 def failure(code: str, message: str, log: reports.JsonLog, run_id=None, trigger=None, dry_run=True,
             secrets=()) -> dict:
     """A report for an invocation that could not run its buckets; logged like any run."""
-    out = reports.build(trigger, dry_run, str(run_id or uuid.uuid4()), [], error={"code": code, "message": message})
+    out = reports.build(trigger, dry_run, str(run_id or _new_run_id()), [], error={"code": code, "message": message})
     out = reports.scrub(out, secrets)
     log.emit({"msg": "run", **{k: out[k] for k in ("ok", "run_id", "trigger", "dry_run", "summary", "error")}})
     return out
@@ -335,6 +388,9 @@ def handle(event, context, settings: Union[Settings, SettingsError], *, connect_
         trigger = parse(event)
     except InvalidEvent as err:
         return failure("invalid_event", str(err), log, run_id, dry_run=settings.dry_run, secrets=secrets)
+    except Exception as exc:  # any JSON value must end in a report, never in a raise
+        return failure("invalid_event", f"unreadable event ({type(exc).__name__})", log, run_id,
+                       dry_run=settings.dry_run, secrets=secrets)
     if not settings.credentials:
         return failure("missing_credentials", "TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY are not set; "
                        "give the function an execution role", log, run_id, trigger.kind, settings.dry_run)

@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .buckets import InvalidBucket, validate_appid, validate_region
+from .buckets import InvalidBucket, validate_appid, validate_bucket_name, validate_region
 
 SERVICES = ("media", "pic", "doc", "asr", "file", "ai")
 
 # COS tag keys: letters, digits, spaces and + - = . _ : / @ (1-128 characters).
-_TAG_KEY_RE = re.compile(r"^[A-Za-z0-9 +\-=._:/@]{1,128}$")
+_TAG_KEY_RE = re.compile(r"^[A-Za-z0-9 +\-=._:/@]{1,128}\Z")
 
 
 class SettingsError(ValueError):
@@ -38,7 +38,13 @@ class Settings:
     concurrency: int = 16
     blocking_services: frozenset[str] = frozenset(SERVICES)
     appid: Optional[str] = None
+    max_rps: int = 50  # CI and COS requests per second for the whole invocation
     credentials: Credentials = field(default=Credentials("", ""), repr=False)
+    # The state bucket (docs/state.md): None = no state, everything works without it.
+    state_bucket: Optional[str] = None
+    state_region: Optional[str] = None
+    state_prefix: str = "cos-ci-unbinder/"
+    max_per_day: Optional[int] = None
 
     def region_allowed(self, region: str) -> bool:
         return not self.regions or region in self.regions
@@ -109,7 +115,9 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
     if tag_key == protect_key:
         raise SettingsError("CI_UNBIND_TAG_KEY and CI_UNBIND_PROTECT_TAG_KEY must differ")
 
+    state = _state(env)
     return Settings(
+        **state,
         dry_run=_bool(env, "CI_UNBIND_DRY_RUN", True),
         tag_key=tag_key,
         protect_tag_key=protect_key,
@@ -118,6 +126,7 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         concurrency=_int(env, "CI_UNBIND_CONCURRENCY", 16, 1, 64),
         blocking_services=frozenset(services),
         appid=appid,
+        max_rps=_int(env, "CI_UNBIND_MAX_RPS", 50, 1, 1000),
         # Surrounding white space (a pasted newline) is never part of a key; the SDKs reject it.
         credentials=Credentials(
             secret_id=(env.get("TENCENTCLOUD_SECRETID") or "").strip(),
@@ -125,6 +134,36 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
             token=(env.get("TENCENTCLOUD_SESSIONTOKEN") or "").strip() or None,
         ),
     )
+
+
+# Letters, digits and - _ . ! separated by single '/', ending in '/': a key prefix that needs no escaping.
+_PREFIX_RE = re.compile(r"(?:[A-Za-z0-9_.!-]+/){1,8}")
+
+
+def _state(env) -> dict:
+    bucket = (env.get("CI_UNBIND_STATE_BUCKET") or "").strip() or None
+    region = (env.get("CI_UNBIND_STATE_REGION") or "").strip() or None
+    raw_prefix = env.get("CI_UNBIND_STATE_PREFIX")
+    prefix = "cos-ci-unbinder/" if raw_prefix is None or not raw_prefix.strip() else raw_prefix.strip()
+    max_per_day = _int(env, "CI_UNBIND_MAX_PER_DAY", None, 0, 100000)
+    if bucket is not None:
+        try:
+            validate_bucket_name(bucket)
+        except InvalidBucket:
+            raise SettingsError(f"CI_UNBIND_STATE_BUCKET must be <name>-<APPID>, not {bucket!r}") from None
+        if region is None:
+            raise SettingsError("CI_UNBIND_STATE_REGION is needed with CI_UNBIND_STATE_BUCKET")
+        try:
+            validate_region(region)
+        except InvalidBucket:
+            raise SettingsError(f"CI_UNBIND_STATE_REGION is not a region: {region!r}") from None
+    elif max_per_day is not None:
+        raise SettingsError("CI_UNBIND_MAX_PER_DAY needs CI_UNBIND_STATE_BUCKET: the count is kept there")
+    if not _PREFIX_RE.fullmatch(prefix) or ".." in prefix or len(prefix) > 200:
+        raise SettingsError(f"CI_UNBIND_STATE_PREFIX must be path segments ending in '/', such as "
+                            f"cos-ci-unbinder/, not {raw_prefix!r}")
+    return {"state_bucket": bucket, "state_region": region if bucket else None, "state_prefix": prefix,
+            "max_per_day": max_per_day}
 
 
 def public_view(settings: Settings) -> dict:
@@ -138,4 +177,9 @@ def public_view(settings: Settings) -> dict:
         "concurrency": settings.concurrency,
         "blocking_services": sorted(settings.blocking_services),
         "appid": settings.appid,
+        "max_rps": settings.max_rps,
+        "state_bucket": settings.state_bucket,
+        "state_region": settings.state_region,
+        "state_prefix": settings.state_prefix,
+        "max_per_day": settings.max_per_day,
     }

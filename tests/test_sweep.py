@@ -1,9 +1,10 @@
 """The timer sweep: discovery through the Tag API, the bounded pool, the cap and the time budget."""
 
-from collections import Counter
+from collections import Counter, defaultdict
 
 import pytest
 
+from lib.ci import query_groups
 from tests.conftest import REGION, codes, load_event
 
 TIMER = load_event("timer.json")
@@ -62,8 +63,8 @@ def test_sweep_summaries(cloud, invoke, n):
     assert report["summary"] == expected(made)
     assert [r["bucket"] for r in report["results"]] == sorted(made)  # each once, stable order
     assert report["discovery"]["buckets"] == n
-    # Service lists are asked per region for 100 buckets at a time, not per bucket.
-    assert cloud.count(endpoint="GET /mediabucket") == -(-n // 100)
+    # Service lists are asked once per group of buckets (as many as one query holds), not per bucket.
+    assert cloud.count(endpoint="GET /mediabucket") == (len(query_groups(REGION, sorted(made))) if n else 0)
 
 
 @pytest.mark.slow
@@ -89,8 +90,13 @@ def test_sweep_of_2000_buckets(cloud, invoke):
             assert r["outcome"] == want[made[r["bucket"]]]
     assert unstarted > 1000  # the first region has no eligible bucket; the cap fills early in the second
     assert cloud.count(endpoint="GET /?tagging") == 2000 - unstarted
-    # Service lists are asked per region for 100 buckets at a time, and only for groups reached.
-    groups = sum(-(-sum(1 for i in range(2000) if i % 3 == k) // 100) for k in range(3))
+    # Service lists are asked per region for as many buckets as one query holds, not per bucket,
+    # and only for the groups the run reached before its cap was full.
+    by_region = defaultdict(list)
+    for r in sorted(report["results"], key=lambda r: (r["region"], r["bucket"])):
+        by_region[r["region"]].append(r["bucket"])
+    groups = sum(len(query_groups(region, names)) for region, names in by_region.items())
+    assert groups < 2000 / 20
     assert 0 < cloud.count(endpoint="GET /mediabucket") < groups
 
 

@@ -3,26 +3,35 @@
 import re
 from typing import Callable, NamedTuple, Optional
 
-from . import cam_handlers, ci_handlers, cos_handlers, eb_handlers, tag_handlers
+from . import (
+    cam_handlers,
+    ci_handlers,
+    cos_handlers,
+    eb_handlers,
+    object_handlers,
+    service_handlers,
+    tag_handlers,
+)
 from .wire import Request
 
 _BUCKET = r"(?P<bucket>[a-z0-9][a-z0-9-]*-[0-9]+)"
 _REGION = r"(?P<region>[a-z0-9][a-z0-9-]*)"
 
 HOSTS = {
-    "ci_bucket": re.compile(rf"^{_BUCKET}\.ci\.{_REGION}\.myqcloud\.com$"),
+    "ci_bucket": re.compile(rf"^{_BUCKET}\.ci\.{_REGION}\.myqcloud\.com\Z"),
     # Legacy host that older docs and older clients still use for bind, status and unbind.
-    "pic_bucket": re.compile(rf"^{_BUCKET}\.pic\.{_REGION}\.myqcloud\.com$"),
-    "ci_service": re.compile(rf"^ci\.{_REGION}\.myqcloud\.com$"),
-    "cos_bucket": re.compile(rf"^{_BUCKET}\.cos\.{_REGION}\.myqcloud\.com$"),
-    "tag": re.compile(rf"^tag(?:\.{_REGION})?\.tencentcloudapi\.com$"),
-    "eb": re.compile(rf"^eb(?:\.{_REGION})?\.tencentcloudapi\.com$"),
-    "cam": re.compile(r"^cam\.tencentcloudapi\.com$"),
+    "pic_bucket": re.compile(rf"^{_BUCKET}\.pic\.{_REGION}\.myqcloud\.com\Z"),
+    "ci_service": re.compile(rf"^ci\.{_REGION}\.myqcloud\.com\Z"),
+    "cos_bucket": re.compile(rf"^{_BUCKET}\.cos\.{_REGION}\.myqcloud\.com\Z"),
+    "cos_service": re.compile(r"^service\.cos\.myqcloud\.com\Z"),
+    "tag": re.compile(rf"^tag(?:\.{_REGION})?\.tencentcloudapi\.com\Z"),
+    "eb": re.compile(rf"^eb(?:\.{_REGION})?\.tencentcloudapi\.com\Z"),
+    "cam": re.compile(r"^cam\.tencentcloudapi\.com\Z"),
 }
 
 # Which service's conventions (error body, request-id header, auth) a host kind follows.
-HOST_SERVICE = {"ci_bucket": "ci", "pic_bucket": "ci", "ci_service": "ci", "cos_bucket": "cos", "tag": "tag",
-                "eb": "eb", "cam": "cam"}
+HOST_SERVICE = {"ci_bucket": "ci", "pic_bucket": "ci", "ci_service": "ci", "cos_bucket": "cos", "cos_service": "cos",
+                "tag": "tag", "eb": "eb", "cam": "cam"}
 # Services on API 3.0: JSON, TC3 signatures scoped to the service name, the action in X-TC-Action.
 API3_SERVICES = ("tag", "eb", "cam")
 
@@ -37,7 +46,13 @@ class Route(NamedTuple):
     endpoint: str
     action: str
     handler: Callable
+    # For a listing on "/": the query keys it may carry (any subset), instead of one sub-resource.
+    params: Optional[frozenset] = None
 
+
+# The path of a route on any object key (any path but "/"), with no sub-resource.
+OBJECT = "/<key>"
+_LIST_PARAMS = frozenset(("prefix", "delimiter", "marker", "max-keys", "encoding-type"))
 
 _CI_BUCKET = ("ci_bucket", "pic_bucket")
 
@@ -69,6 +84,17 @@ ROUTES = (
           cos_handlers.put_tagging),
     Route(("cos_bucket",), ("DELETE",), "/", "tagging", "DELETE /?tagging", "cos:DeleteBucketTagging",
           cos_handlers.delete_tagging),
+    # COS objects and the bucket calls the state store makes (docs/state.md).
+    Route(("cos_bucket",), ("GET",), "/", "versioning", "GET /?versioning", "cos:GetBucketVersioning",
+          object_handlers.get_versioning),
+    Route(("cos_bucket",), ("GET",), "/", None, "GET Bucket", "cos:GetBucket", object_handlers.list_objects,
+          params=_LIST_PARAMS),
+    Route(("cos_bucket",), ("PUT",), OBJECT, None, "PUT Object", "cos:PutObject", object_handlers.put_object),
+    Route(("cos_bucket",), ("GET",), OBJECT, None, "GET Object", "cos:GetObject", object_handlers.get_object),
+    Route(("cos_bucket",), ("HEAD",), OBJECT, None, "HEAD Object", "cos:HeadObject", object_handlers.head_object),
+    Route(("cos_bucket",), ("DELETE",), OBJECT, None, "DELETE Object", "cos:DeleteObject",
+          object_handlers.delete_object),
+    Route(("cos_service",), ("GET",), "/", None, "GET Service", "cos:GetService", service_handlers.get_service),
     Route(("tag",), ("POST", "GET"), "/", "GetResources", "tag:GetResources", "tag:GetResources",
           tag_handlers.get_resources),
     # EventBridge: only setup-eventbridge calls these, never the function.
@@ -106,12 +132,21 @@ def match(req: Request) -> Optional[tuple[Route, str, dict[str, Optional[str]]]]
     kind, groups = found
     keys = {k for k, _ in req.query}
     for route in ROUTES:
-        if kind not in route.hosts or req.method not in route.methods or req.path != route.path:
+        if kind not in route.hosts or req.method not in route.methods:
+            continue
+        if route.path == OBJECT:
+            if req.path == "/" or keys:
+                continue
+            return route, kind, groups
+        if req.path != route.path:
             continue
         if HOST_SERVICE[kind] in API3_SERVICES:
             if _tc_action(req) != route.selector:
                 continue
-        elif route.path == "/":
+        elif route.params is not None:
+            if not keys <= route.params:
+                continue
+        elif route.path == "/" and kind != "cos_service":
             # A bare "/" must carry no query at all and a sub-resource exactly its own key, so a
             # mistyped sub-resource (e.g. ?unbnd) is never taken for a bind or a status read.
             if keys != ({route.selector} if route.selector else set()):

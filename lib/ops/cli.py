@@ -82,7 +82,8 @@ def cmd_validate(args) -> int:
 def cmd_setup_role(args) -> int:
     from .camapi import CamApi
 
-    options = _checked(roles.RoleOptions(role=args.role_name, policy=args.policy_name, appid=args.appid))
+    options = _checked(roles.RoleOptions(role=args.role_name, policy=args.policy_name, appid=args.appid,
+                                         state_bucket=args.state_bucket or None, state_prefix=args.state_prefix))
     api = _connect(CamApi, "manage CAM roles and policies")
     try:
         changes = roles.setup_role(api, options, dry_run=args.dry_run)
@@ -121,6 +122,12 @@ def cmd_teardown(args) -> int:
     except eventbridge.SetupError as err:
         return _failed("teardown", err)
     return 0
+
+
+def cmd_history(args) -> int:
+    from . import history_cmd
+
+    return history_cmd.main(args)
 
 
 def cmd_setup_eventbridge(args) -> int:
@@ -223,6 +230,10 @@ def parser() -> argparse.ArgumentParser:
                 "made from deploy/cam-policy.json with the account's APPID. Idempotent.")
     _role_arguments(p)
     p.add_argument("--appid", help="the account's APPID (default: asked of CAM GetUserAppId)")
+    p.add_argument("--state-bucket", default=os.environ.get("CI_UNBIND_STATE_BUCKET", ""),
+                   help="grant the state bucket's statements on it (default: CI_UNBIND_STATE_BUCKET; none: left out)")
+    p.add_argument("--state-prefix", default=os.environ.get("CI_UNBIND_STATE_PREFIX", "").strip() or "cos-ci-unbinder/",
+                   help="its prefix (default: CI_UNBIND_STATE_PREFIX or cos-ci-unbinder/)")
     p.add_argument("--dry-run", action="store_true", help="read only; print what would be created or updated")
 
     p = command("teardown", cmd_teardown, "remove the EventBridge rule and target (and with --role, the role)")
@@ -239,6 +250,10 @@ def parser() -> argparse.ArgumentParser:
                 "TENCENTCLOUD_SECRETID/SECRETKEY/SESSIONTOKEN.")
     _eb_arguments(p)
     p.add_argument("--dry-run", action="store_true", help="read only; print what would be created or updated")
+
+    from . import history_cmd
+
+    history_cmd.add_arguments(command("history", cmd_history, history_cmd.HELP, history_cmd.DESCRIPTION))
     return top
 
 
