@@ -136,20 +136,34 @@ class Checker:
         """Every blocker that can be seen, and every check that could not be made."""
         self._services.prefetch(ref)  # the group's lists travel while this bucket's own checks do
         found, errors = [], []
+        # Each blocker names the request id of the listing that showed it (its first page): the id a
+        # person quotes to support. The report keeps a blocked bucket's reasons, not its calls.
         try:
-            for wf in self.ci.workflows(ref, trace):
-                found.append({"code": "workflow", "id": wf.id, "name": wf.name, "state": wf.state})
+            mark = len(trace.calls)
+            workflows = self.ci.workflows(ref, trace)
+            shown_by = _first_request_id(trace, mark)
+            for wf in workflows:
+                found.append({"code": "workflow", "id": wf.id, "name": wf.name, "state": wf.state,
+                              "request_id": shown_by})
         except ApiError as err:
             errors.append(err)
         for job_type in BATCH_TYPES:
             try:
-                for job in self.ci.batch_jobs(ref, job_type, trace):
+                mark = len(trace.calls)
+                jobs = self.ci.batch_jobs(ref, job_type, trace)
+                shown_by = _first_request_id(trace, mark)
+                for job in jobs:
                     if job_blocks(job):
                         found.append({"code": "batch_job", "id": job.id, "name": job.name,
-                                      "type": job.type or job_type, "state": job.state})
+                                      "type": job.type or job_type, "state": job.state, "request_id": shown_by})
             except ApiError as err:
                 errors.append(err)
         services, service_errors = self._services.check(ref, trace)
         found.extend({"code": "service_enabled", "service": name} for name in services)
         errors.extend(service_errors)
         return found, errors
+
+
+def _first_request_id(trace: Trace, mark: int) -> str:
+    calls = trace.calls[mark:mark + 1]
+    return calls[0]["request_id"] if calls else ""

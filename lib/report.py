@@ -17,7 +17,8 @@ from .decide import OUTCOMES
 # The outcomes whose calls the returned report keeps: the ones a person follows up through the
 # service's request ids (a failed check, a refusal). Every other bucket's calls are in its log line
 # only: at 10,000 buckets they made the report 8 MB, over the 6 MB SCF returns from a synchronous
-# call. A blocked bucket's reasons name each blocker (and any check that failed, with its request id).
+# call. A blocked bucket's reasons name each blocker with the request id of the listing that showed
+# it, and any check that failed with its own.
 CALLS_KEPT_FOR = ("error", "refused")
 
 
