@@ -130,7 +130,7 @@ def main(argv=None):
     parser.add_argument("--save", type=Path, help="also keep every figure gathered, as JSON")
     parser.add_argument("--render", type=Path, help="measure nothing: write the page from a --save file")
     parser.add_argument("--only", help="with --into: re-measure only these sets of rows (comma list of "
-                        "sweep, sequential, default_cap, rate)")
+                        "sweep, sequential, default_cap, rate, coldstart)")
     parser.add_argument("--into", type=Path, help="a --save file whose rows of the --only sets are replaced")
     args = parser.parse_args(argv)
     if sys.version_info[:2] != (3, 9):
@@ -182,7 +182,9 @@ def _remeasure(args) -> None:
             print(f"sweep {spec}", file=sys.stderr, flush=True)
             fresh.append(sweep(spec))
     data["results"] = [r for r in data["results"] if r["group"] not in groups] + fresh
-    data["rate_limit"] = has_rate_limit()
+    if "coldstart" in groups:
+        print("cold start", file=sys.stderr, flush=True)
+        data["coldstart"] = coldstart(data["quick"])
     data.setdefault("remeasured", []).append({
         "groups": sorted(groups), "commit": commit(), "load": load,
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")})
