@@ -4,7 +4,7 @@
 
 The report is made before the clock starts; each figure is digest.build + robots.render (the
 bisection that finds how many buckets fit), the median of --runs. Target: under 250 ms for a
-2,000-bucket run, so the digest costs nothing next to the sweep it reports on.
+2,000-bucket run, so the digest costs nothing next to the sweep it reports on. The numbers: bench/NOTIFY.md.
 """
 
 import argparse

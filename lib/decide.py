@@ -42,6 +42,7 @@ class Decision:
 class Facts:
     ref: BucketRef
     started_after_deadline: bool = False
+    cap_full: bool = False  # the per-run cap was full, with nothing pending, when the bucket started
     owner_unknown: Optional[dict] = None  # the appid_unknown reason when the account's APPID is unknown
     tags: Optional[dict] = None
     tags_error: Optional[ApiError] = None
@@ -117,6 +118,9 @@ def decide(facts: Facts, settings: Settings, now: datetime, dry_run: bool) -> Un
         return _skip("foreign_account", appid=ref.appid)
     if facts.started_after_deadline:
         return Decision("deferred", (_reason(DEADLINE),))
+    # No slot can come back once the cap is full with nothing pending: every read would be wasted.
+    if facts.cap_full:
+        return Decision("deferred", (_reason(CAP),))
 
     # 3. the owner's request, read live
     if facts.tags_error is not None:

@@ -36,7 +36,7 @@ class Settings:
     protect_tag_key: str = "ci-unbind-protect"
     regions: frozenset[str] = frozenset()  # empty: every region
     max_per_run: int = 20
-    concurrency: int = 8
+    concurrency: int = 16
     blocking_services: frozenset[str] = frozenset(SERVICES)
     appid: Optional[str] = None
     max_rps: int = 50  # CI and COS requests per second for the whole invocation
@@ -130,7 +130,7 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         protect_tag_key=protect_key,
         regions=frozenset(regions),
         max_per_run=_int(env, "CI_UNBIND_MAX_PER_RUN", 20, 0, 10000),
-        concurrency=_int(env, "CI_UNBIND_CONCURRENCY", 8, 1, 64),
+        concurrency=_int(env, "CI_UNBIND_CONCURRENCY", 16, 1, 64),
         blocking_services=frozenset(services),
         appid=appid,
         max_rps=_int(env, "CI_UNBIND_MAX_RPS", 50, 1, 1000),
