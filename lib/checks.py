@@ -17,8 +17,11 @@ from .tags import TagReader
 
 class ServiceIndex:
     """Enabled CI services for the run's buckets, asked per region for as many buckets as one
-    request's query holds (`ci.query_groups`). A service the region does not offer (`regions`) is not
-    asked about there; `not_offered` says which, once per region.
+    request's query holds (`ci.query_groups`). Every service is asked about in every region, even
+    where `regions` says it is not offered there: the table could be wrong, and an answer is used
+    as any other (a listed bucket is blocked). Only there, a list that fails without any answer
+    means the service is not offered: it blocks nothing, and `not_offered` names it, once per
+    region, with the failing call (read it once the lists are done). Anywhere else a failed list is an error for its buckets.
 
     The first bucket of a group that comes to need the answer starts every list of its group at
     once, on a small pool of their own, and goes on with its own checks (workflows, batch jobs)
@@ -37,11 +40,9 @@ class ServiceIndex:
         by_region: dict[str, list[str]] = defaultdict(list)
         for ref in dict.fromkeys(refs):
             by_region[ref.region].append(ref.bucket)
-        self.not_offered: dict[str, list[str]] = {}
+        # region -> service -> the failing call, for the services found not offered (see above).
+        self._not_offered: dict[str, dict[str, dict]] = {}
         for region, names in by_region.items():
-            skipped = regions.not_offered(self._services, region)
-            if skipped:
-                self.not_offered[region] = skipped
             for index, group in enumerate(query_groups(region, names)):
                 key = (region, index)
                 self._members[key] = group
@@ -82,13 +83,11 @@ class ServiceIndex:
 
     def prefetch(self, ref: BucketRef) -> list[tuple[str, Future]]:
         """Start the lists of ref's group, unless they are started already: (service, future) for
-        each service the bucket's region offers (nothing can be enabled where a service is not)."""
+        each service."""
         key = self._key(ref)
         futures = []
         with self._lock:
             for service in self._services:
-                if regions.offered(service, ref.region) is False:
-                    continue
                 future = self._answers.get((key, service))
                 if future is None:
                     future = self._pool.submit(self._fetch, key, service)
@@ -103,10 +102,31 @@ class ServiceIndex:
             for call in calls:
                 trace.add(call["api"], call["request_id"], call["http_status"], shared=True)
             if isinstance(value, ApiError):
+                if self._absent(ref.region, service, value, calls):
+                    continue
                 errors.append(value)
             elif ref.bucket in value:
                 enabled.append(service)
         return enabled, errors
+
+    def not_offered(self) -> dict[str, dict[str, dict]]:
+        """region -> service -> the failing call, for each service found not offered, sorted."""
+        with self._lock:
+            return {region: dict(sorted(found.items())) for region, found in sorted(self._not_offered.items())}
+
+    def _absent(self, region: str, service: str, err: ApiError, calls: list[dict]) -> bool:
+        """A failed list of a service the table says `region` lacks, with no page answered: taken
+        as not offered, and recorded. Where the table says offered, or does not know the region,
+        or any page answered, the failure stays an error (fail closed)."""
+        if regions.offered(service, region) is not False:
+            return False
+        if any(c["http_status"] is not None and 200 <= c["http_status"] < 300 for c in calls):
+            return False
+        with self._lock:
+            self._not_offered.setdefault(region, {}).setdefault(service, {
+                "api": err.api, "http_status": err.http_status, "service_code": err.code,
+                "request_id": err.request_id})
+        return True
 
 
 class Checker:

@@ -1,17 +1,22 @@
-"""Which CI processing service is offered in which region: one table, in code.
+"""Which CI processing service is thought to be offered in which region: one table, in code.
 
-Sources (CI API documents, checked 2025-2026):
-- DescribeDocProcessBuckets, GET /docbucket (CN 460 / 1440/54057, intl 436/46919, 1045/74910):
-  `regions` takes "All, ap-shanghai, ap-beijing"; document processing is a mainland China service.
-- DescribeAiProcessBucket, GET /ai_bucket (intl 436/50196, 1045/72921; POST 460/79593): the
-  asynchronous AI content-recognition service is offered in mainland China regions only.
+What the sources say (CI API documents, read 2025-2026), and no more:
+- GET /docbucket (CN 460/1440/54057, intl 436/46919, 1045/74910): the `regions` parameter is
+  described with example values "All, ap-shanghai, ap-beijing". That is an example of the filter,
+  not a statement that document processing is mainland-only; the /asrbucket page words it the same
+  way, and the table takes speech recognition as offered everywhere.
+- GET /ai_bucket (intl 436/50196, 1045/50315): the `regions` parameter "supports mainland China
+  regions". The current CN page (460/79594, 2025-08) drops that phrase and says only that, without
+  `regions`, the Host's region answers.
 - GET /mediabucket, /picbucket, /asrbucket, /file_bucket (intl 1045/43671, 1045/72916, 436/75262):
-  their pages restrict no region, so they are taken as offered wherever CI is.
+  their pages restrict no region.
 - COS/CI region names: COS "Regions and Access Endpoints" (436/6224).
 
-Why the table leans one way: skipping a service's list where it is in fact offered could miss a
-blocker, so a service is marked "not offered" only where a document says so. A region the table
-does not know is unknown: every list is called and a failure fails closed, as before.
+So "not offered" here is a weak prior, and it is used only to read a failure, never to skip a
+call: every list is asked in every region (lib/checks.py). Where the table says not offered and
+the list answers, the answer counts like any other (a listed bucket is blocked). Only there does a
+list that fails without answering mean "not offered", said once per region in the report with the
+failing call. Where the table says offered, or does not know the region, a failure is an `error`.
 """
 
 from typing import Optional
@@ -39,7 +44,3 @@ def offered(service: str, region: str) -> Optional[bool]:
     only = _ONLY_IN.get(service)
     return only is None or region in only
 
-
-def not_offered(services, region: str) -> list[str]:
-    """The services of `services` that the table says `region` does not offer, sorted."""
-    return sorted(s for s in services if offered(s, region) is False)

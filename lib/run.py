@@ -312,8 +312,6 @@ class Runner:
         services = ServiceIndex(self.cloud.ci, [r for r in refs if self.settings.region_allowed(r.region)],
                                 self.settings.blocking_services)
         checker = Checker(self.cloud.ci, self.cloud.tags, services)
-        if services.not_offered:
-            extra["services_not_offered"] = services.not_offered
 
         finished = itertools.count(1)
         tally = reports.CallTally()
@@ -332,6 +330,9 @@ class Runner:
                     results = list(pool.map(one, refs))
             else:
                 results = []
+        not_offered = services.not_offered()  # known only once the lists have answered
+        if not_offered:
+            extra["services_not_offered"] = not_offered
         for failure in located.failures:
             tally.add(failure.calls or [])
         report = reports.build(trigger.kind, dry_run, run_id, results + located.failures, **extra)

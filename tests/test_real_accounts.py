@@ -23,24 +23,65 @@ def unlocated_event(bucket, event_id="event-0001"):
 
 # --- services a region does not offer ------------------------------------------------------------
 
-def test_a_clean_overseas_bucket_is_unbound_without_asking_for_services_the_region_lacks(cloud, invoke):
+def test_a_service_the_table_says_is_missing_is_still_asked_and_blocks_when_enabled(cloud, invoke):
+    assert regions.offered("doc", "ap-hongkong") is False
+    tagged(cloud, "hk-doc-1250000000", region="ap-hongkong").enable_service("doc")
+    report = invoke(manual("hk-doc-1250000000", region="ap-hongkong"))
+    result = outcome_of(report, "hk-doc-1250000000")
+    assert result["outcome"] == "blocked" and {"code": "service_enabled", "service": "doc"} in result["reasons"]
+    assert cloud.count(endpoint="PUT /?unbind") == 0
+    assert "services_not_offered" not in report  # both lists answered
+
+
+def test_a_list_that_fails_where_the_table_says_not_offered_means_not_offered(cloud, invoke):
+    cloud.withdraw_service("ai", "ap-singapore")
+    cloud.withdraw_service("doc", "ap-singapore")
     tagged(cloud, "sg-clean-1250000000", region="ap-singapore")
     report = invoke(manual("sg-clean-1250000000", region="ap-singapore"))
     assert outcome_of(report, "sg-clean-1250000000")["outcome"] == "unbound"
-    assert report["services_not_offered"] == {"ap-singapore": ["ai", "doc"]}
-    assert cloud.count(endpoint="GET /ai_bucket") == 0 and cloud.count(endpoint="GET /docbucket") == 0
-    assert cloud.count(endpoint="GET /mediabucket") == 1
+    said = report["services_not_offered"]
+    assert list(said) == ["ap-singapore"] and list(said["ap-singapore"]) == ["ai", "doc"]
+    doc = said["ap-singapore"]["doc"]
+    (call,) = [c for c in cloud.calls if c.endpoint == "GET /docbucket"]
+    assert doc == {"api": "GET /docbucket", "http_status": 400, "service_code": "InvalidArgument",
+                   "request_id": call.request_id}
+    assert doc["request_id"]
+    assert cloud.count(endpoint="GET /ai_bucket") == 1 and cloud.count(endpoint="GET /mediabucket") == 1
 
 
 def test_services_not_offered_are_said_once_per_region(cloud, invoke):
+    cloud.withdraw_service("ai", "ap-singapore")
     for n in range(3):
         tagged(cloud, f"sg{n}-1250000000", region="ap-singapore")
     tagged(cloud, "gz-1250000000")
     report = invoke({"buckets": [{"bucket": f"sg{n}-1250000000", "region": "ap-singapore"} for n in range(3)]
                      + [{"bucket": "gz-1250000000", "region": REGION}]})
-    assert report["services_not_offered"] == {"ap-singapore": ["ai", "doc"]}
+    assert list(report["services_not_offered"]) == ["ap-singapore"]
+    assert list(report["services_not_offered"]["ap-singapore"]) == ["ai"]
     assert all("services_not_offered" not in r for r in report["results"])
-    assert cloud.count(endpoint="GET /ai_bucket") == 1  # for Guangzhou only
+    assert {r["outcome"] for r in report["results"]} == {"unbound"}
+    assert cloud.count(endpoint="GET /ai_bucket") == 2  # one group per region
+
+
+def test_an_unreadable_answer_where_the_table_says_not_offered_is_an_error(cloud, invoke):
+    # The service answered (200), so it is there; what it said cannot be read: fail closed.
+    tagged(cloud, "sg-odd-1250000000", region="ap-singapore")
+    cloud.inject("GET /docbucket", body="malformed", times=None)
+    report = invoke(manual("sg-odd-1250000000", region="ap-singapore"))
+    result = outcome_of(report, "sg-odd-1250000000")
+    assert result["outcome"] == "error" and cloud.count(endpoint="PUT /?unbind") == 0
+    assert "services_not_offered" not in report
+
+
+def test_a_failed_list_where_the_table_says_offered_is_an_error(cloud, invoke):
+    assert regions.offered("media", "ap-singapore") is True
+    cloud.withdraw_service("media", "ap-singapore")
+    tagged(cloud, "sg-media-1250000000", region="ap-singapore")
+    report = invoke(manual("sg-media-1250000000", region="ap-singapore"))
+    result = outcome_of(report, "sg-media-1250000000")
+    assert result["outcome"] == "error" and cloud.count(endpoint="PUT /?unbind") == 0
+    assert any(r.get("api") == "GET /mediabucket" for r in result["reasons"])
+    assert "services_not_offered" not in report
 
 
 def test_a_mainland_bucket_is_still_checked_for_every_service(cloud, invoke):
@@ -48,6 +89,14 @@ def test_a_mainland_bucket_is_still_checked_for_every_service(cloud, invoke):
     report = invoke(manual(CLEAN))
     result = outcome_of(report, CLEAN)
     assert result["outcome"] == "blocked" and {"code": "service_enabled", "service": "ai"} in result["reasons"]
+    assert "services_not_offered" not in report
+
+
+def test_a_failed_list_in_the_mainland_is_an_error(cloud, invoke):
+    cloud.withdraw_service("ai", REGION)
+    tagged(cloud, CLEAN)
+    report = invoke(manual(CLEAN))
+    assert outcome_of(report, CLEAN)["outcome"] == "error" and cloud.count(endpoint="PUT /?unbind") == 0
     assert "services_not_offered" not in report
 
 
@@ -61,9 +110,10 @@ def test_a_region_the_table_does_not_know_is_asked_and_fails_closed(cloud, invok
     assert any(r.get("api") == "GET /ai_bucket" for r in result["reasons"])
 
 
-def test_the_table_marks_only_documented_gaps():
-    assert regions.not_offered(["media", "pic", "doc", "asr", "file", "ai"], "eu-frankfurt") == ["ai", "doc"]
-    assert regions.not_offered(["media", "pic", "doc", "asr", "file", "ai"], "ap-beijing") == []
+def test_the_table():
+    services = ["media", "pic", "doc", "asr", "file", "ai"]
+    assert [s for s in services if regions.offered(s, "eu-frankfurt") is False] == ["doc", "ai"]
+    assert all(regions.offered(s, "ap-beijing") for s in services)
 
 
 # --- service-list URLs ---------------------------------------------------------------------------

@@ -189,6 +189,11 @@ def service_list(service: str, element: str):
     """A handler for one processing service's list (/mediabucket, /picbucket, ...)."""
 
     def handler(cloud, req: Request) -> Reply:
+        if any((service, region) in cloud.services_not_offered
+               for region in {req.region, *comma_list(req.param("regions"))}):
+            # What CI answers for a service it does not offer in a region is not published:
+            # 400 InvalidArgument (a documented CI code) is a guess.
+            raise ServiceError(400, "InvalidArgument", f"The {service} service is not offered in this region.")
         page_number = int_param(req, "pageNumber", 1, 1)
         page_size = int_param(req, "pageSize", 10, 1, MAX_PAGE_SIZE)
         with cloud.account.lock:

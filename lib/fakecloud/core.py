@@ -117,6 +117,8 @@ class FakeCloud:
         # CallLog.counting() keeps counters only: what a large benchmark sweep can afford.
         self.log = call_log if call_log is not None else CallLog()
         self.unknown_requests: list[str] = []
+        # (service, region) pairs CI does not offer: that service's list errs there (withdraw_service).
+        self.services_not_offered: set[tuple[str, str]] = set()
         self._ids = itertools.count(1)
         self._mock: Optional[responses.RequestsMock] = None
         self._unknown_mark = 0
@@ -153,6 +155,10 @@ class FakeCloud:
     def add_robot(self, kind: str, key: Optional[str] = None, secret: Optional[str] = None) -> Robot:
         """A chat robot's webhook (wecom, dingtalk, feishu, slack or json); its `.url` is where to send."""
         return self.robots.add(kind, key, secret)
+
+    def withdraw_service(self, service: str, region: str) -> None:
+        """A processing service CI does not offer in `region`: its account-level list errs there."""
+        self.services_not_offered.add((service, region))
 
     def add_other_resource(self, resource: str, tags: dict[str, str]) -> OtherResource:
         return self.account.add_other_resource(resource, tags)

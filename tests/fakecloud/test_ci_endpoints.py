@@ -235,3 +235,20 @@ def test_service_host_works_from_any_region():
     # This SDK method does not listify a single item.
     assert data["AiBucketList"]["Region"] == "ap-beijing"
     assert cloud.calls[0].region == "ap-singapore" and cloud.calls[0].bucket is None
+
+
+def test_a_withdrawn_service_errs_in_its_region_only():
+    cloud = FakeCloud()
+    cloud.add_bucket("x-1250000000", "ap-beijing").enable_service("doc")
+    cloud.withdraw_service("doc", "ap-hongkong")
+    with cloud:
+        with pytest.raises(CosServiceError) as err:
+            cos_client(cloud, region="ap-hongkong").ci_get_doc_bucket(PageSize=10)
+        assert err.value.get_status_code() == 400
+        # Asked from another region's host, but for the withdrawn region: the same error.
+        with pytest.raises(CosServiceError):
+            cos_client(cloud, region="ap-beijing").ci_get_doc_bucket(Regions="ap-hongkong", PageSize=10)
+        data = cos_client(cloud, region="ap-beijing").ci_get_doc_bucket(PageSize=10)
+        media = cos_client(cloud, region="ap-hongkong").ci_get_media_bucket(PageSize=10)
+    assert [b["BucketId"] for b in data["DocBucketList"]] == ["x-1250000000"]
+    assert media["TotalCount"] == "0"
