@@ -94,19 +94,20 @@ class StateStore:
             return data, "", 200
 
         data = self._call(api, trace, call)
-        # The SDK reads <VersioningConfiguration/> (never enabled) as {"VersioningConfiguration": None}
-        # and drops the root name when it has children: {"Status": "Enabled"}.
-        if data == {"VersioningConfiguration": None}:
-            data = {}
-        if not isinstance(data, dict) or (data and set(data) != {"Status"}):
-            raise StateError(UNAVAILABLE, "the versioning answer is not a VersioningConfiguration",
-                             ApiError(api=api, http_status=200, code="MalformedResponse", message=str(data)[:200]))
-        status = data.get("Status")
+        # The SDK reads a VersioningConfiguration with no child (never enabled) as
+        # {"VersioningConfiguration": None} (or its whitespace), and drops the root name when it has
+        # children: {"Status": "Enabled"}. An empty <Status> also reads {"Status": None}: that is
+        # not "never enabled" but an answer that says nothing known, so it fails closed.
+        if isinstance(data, dict) and set(data) == {"VersioningConfiguration"} and (
+                data["VersioningConfiguration"] is None or str(data["VersioningConfiguration"]).strip() == ""):
+            return
+        status = data.get("Status") if isinstance(data, dict) and set(data) == {"Status"} else None
         if status in ("Enabled", "Suspended"):
             raise StateError(VERSIONED, f"the state bucket's versioning is {status}: create-if-absent does not "
                              "hold on a bucket that ever had versioning; use a bucket that never had it")
-        if status not in (None, ""):
-            raise StateError(UNAVAILABLE, f"unknown versioning status {status!r}")
+        raise StateError(UNAVAILABLE, "the versioning answer is neither an empty VersioningConfiguration nor a "
+                         "known Status", ApiError(api=api, http_status=200, code="MalformedResponse",
+                                                  message=str(data)[:200]))
 
     # -- objects ------------------------------------------------------------------------------
     def create(self, key: str, body: bytes, trace: Optional[Trace] = None) -> bool:

@@ -11,7 +11,7 @@ from email.utils import formatdate
 from urllib.parse import quote
 
 from .object_models import ObjectExists
-from .wire import Reply, Request, ServiceError, int_param, leaf, node, require_bucket, xml_reply
+from .wire import XML, Reply, Request, ServiceError, int_param, leaf, node, require_bucket, xml_reply
 
 _STORAGE_CLASS = "STANDARD"
 
@@ -107,6 +107,9 @@ def list_objects(cloud, req: Request) -> Reply:
 
 def get_versioning(cloud, req: Request) -> Reply:
     store, name = _store(cloud, req)
-    status = store.bucket(name).versioning
+    objects = store.bucket(name)
+    if objects.versioning_body is not None:
+        return Reply(200, objects.versioning_body.encode("utf-8"), XML)
+    status = objects.versioning
     # A bucket whose versioning was never enabled answers an empty configuration.
     return xml_reply(node("VersioningConfiguration", leaf("Status", status) if status else ""))

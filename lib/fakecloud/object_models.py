@@ -32,6 +32,8 @@ class BucketObjects:
         # None: versioning never enabled. Once enabled it can only be suspended, never undone.
         self.versioning: Optional[str] = None
         self.versions_written = 0
+        # A GET /?versioning body served as is instead of the modelled one (answer_versioning_with).
+        self.versioning_body: Optional[str] = None
 
 
 class ObjectStore:
@@ -54,6 +56,11 @@ class ObjectStore:
             if status == "Suspended" and objects.versioning is None:
                 raise ValueError("COS cannot suspend versioning that was never enabled")
             objects.versioning = status
+
+    def answer_versioning_with(self, name: str, body: str) -> None:
+        """Make GET /?versioning answer `body` (XML) whatever the state: a reader must not guess."""
+        with self._lock:
+            self.bucket(name).versioning_body = body
 
     def put(self, name: str, key: str, body: bytes, forbid_overwrite: bool = False) -> StoredObject:
         with self._lock:

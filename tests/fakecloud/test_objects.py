@@ -113,6 +113,32 @@ def test_store_check(store, cloud):
     assert err.value.code == VERSIONED
 
 
+@pytest.mark.parametrize("body", [
+    "<VersioningConfiguration/>",
+    "<VersioningConfiguration></VersioningConfiguration>",
+    "<VersioningConfiguration>\n</VersioningConfiguration>",
+])
+def test_a_configuration_without_a_status_is_never_versioned(store, cloud, body):
+    cloud.objects.answer_versioning_with(B, body)
+    store.check()
+
+
+@pytest.mark.parametrize("body", [
+    "<VersioningConfiguration><Status></Status></VersioningConfiguration>",
+    "<VersioningConfiguration><Status/></VersioningConfiguration>",
+    "<VersioningConfiguration><Status> </Status></VersioningConfiguration>",
+    "<VersioningConfiguration><Status>Paused</Status></VersioningConfiguration>",
+    "<VersioningConfiguration><MfaDelete>Disabled</MfaDelete></VersioningConfiguration>",
+    "<Status/>",
+])
+def test_a_status_that_says_nothing_known_is_malformed(store, cloud, body):
+    # The SDK reads an empty <Status> as {"Status": None}: that is not "never versioned".
+    cloud.objects.answer_versioning_with(B, body)
+    with pytest.raises(StateError) as err:
+        store.check()
+    assert err.value.code == UNAVAILABLE and err.value.error.code == "MalformedResponse"
+
+
 @pytest.mark.parametrize("fault,code", [
     (dict(status=403, code="AccessDenied"), DENIED),
     (dict(status=500, code="InternalError"), UNAVAILABLE),
