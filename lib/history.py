@@ -70,7 +70,9 @@ def record_run(store: StateStore, report: dict, at: datetime, workers: int = 8,
             return {**err.as_reason(), "what": "bucket", "bucket": result["bucket"]}
         return None
 
-    results = report.get("results") or []
+    # A bucket whose region is unknown (GET Service could not place it) has no key of its own: its
+    # result stays in the run's record only.
+    results = [r for r in report.get("results") or [] if r.get("region")]
     if results:
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(results)))) as pool:
             failures += [f for f in pool.map(one, results) if f is not None]

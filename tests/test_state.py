@@ -9,6 +9,7 @@ from lib.buckets import BucketRef
 from lib.state import State
 from lib.statestore import StateStore
 from tests.conftest import BASE_ENV, CONTEXT, FAST_RETRY, REGION, codes, manual, outcome_of
+from tests.events_helpers import UNSET, audit_log, cloud_event, cos_event
 from tests.state_helpers import (
     PREFIX,
     STATE_BUCKET,
@@ -189,6 +190,18 @@ def test_a_failed_history_write_changes_no_decision(state, invoke):
     assert report["ok"] is False
     whats = sorted(f["what"] for f in report["state"]["failures"])
     assert whats == ["bucket", "lease_release", "run"]
+
+
+def test_a_bucket_without_a_region_is_in_the_run_record_only(state, invoke):
+    clean_bucket(state, A)
+    # B names no region and GET Service does not list it: its result has region None.
+    event = cloud_event(audit_log(resourceName=B, eventRegion=UNSET, region=UNSET), id="e-b")
+    report = invoke({"EventList": [cos_event(resourceName=A), event]}, env=STATE_ENV)
+    assert outcome_of(report, B)["region"] is None and outcome_of(report, B)["outcome"] == "error"
+    assert keys(state, "buckets/") == [f"buckets/{REGION}/{A}.json"]
+    (run_key,) = keys(state, "runs/")
+    assert [r["bucket"] for r in record(state, run_key)["results"]] == [A, B]
+    assert "state_failures" not in report and report["state"]["bucket"] == STATE_BUCKET
 
 
 def test_a_run_that_dies_stays_in_the_history_as_unfinished(state):
