@@ -69,6 +69,3 @@ class DayCap:
             self._full.add(day)
         return None
 
-    def used(self, day: str, trace: Optional[Trace] = None) -> int:
-        return sum(1 for info in self._store.list(prefix_of(day), trace)
-                   if _SLOT_RE.fullmatch(info.key[len(prefix_of(day)):]))

@@ -1,7 +1,7 @@
 """The state bucket: small JSON objects under one prefix of a COS bucket the user chose.
 
-Every call goes through cos-python-sdk-v5's own methods (put_object, get_object, head_object,
-list_objects, delete_object, get_bucket_versioning in qcloud_cos/cos_client.py). Create-if-absent
+Every call goes through cos-python-sdk-v5's own methods (put_object, get_object, list_objects,
+get_bucket_versioning in qcloud_cos/cos_client.py). Create-if-absent
 is PUT Object with `x-cos-forbid-overwrite: true`, which COS answers 409 FileAlreadyExists when
 the key exists (PUT Object, cloud.tencent.com/document/product/436/7749). The SDK has no keyword
 for that header; `Metadata` is its pass-through for extra request headers (cos_comm.mapped), and
@@ -165,32 +165,6 @@ class StateStore:
             return body, request_id_of(resp), 200
 
         return self._call(api, trace, call)
-
-    def head(self, key: str, trace: Optional[Trace] = None) -> Optional[dict]:
-        """The object's headers (ETag, Last-Modified ...), or None when there is no such key."""
-        full = self._key(key)
-        api = "HEAD Object"
-
-        def call():
-            try:
-                headers = self._client().head_object(Bucket=self.bucket, Key=full)
-            except Exception as exc:
-                err = translate(api, exc)
-                if err.http_status == 404:  # a HEAD answer has no body to name the code
-                    return None, err.request_id, 404
-                raise err from None
-            return dict(headers), request_id_of(headers), 200
-
-        return self._call(api, trace, call)
-
-    def delete(self, key: str, trace: Optional[Trace] = None) -> None:
-        full = self._key(key)
-
-        def call():
-            headers = self._client().delete_object(Bucket=self.bucket, Key=full)
-            return None, request_id_of(headers), 204
-
-        self._call("DELETE Object", trace, call)
 
     def list(self, key_prefix: str, trace: Optional[Trace] = None, page_size: int = 1000) -> list[ObjectInfo]:
         """Every object under `key_prefix` (relative to the prefix), in key order, all pages."""

@@ -93,10 +93,7 @@ def test_store_create_get_list_all_pages(store, cloud):
         store.put_json(f"runs/{i}.json", {"i": i})
     assert [o.key for o in store.list("runs/", page_size=2)] == [f"runs/{i}.json" for i in range(5)]
     assert cloud.count("GET Bucket") == 3  # three pages of two
-    assert store.head("runs/1.json")["ETag"] and store.head("runs/9.json") is None
-    store.delete("runs/1.json")
-    assert store.get("runs/1.json") is None
-    assert cloud.objects.keys(B) == sorted(["p/leases/x/0001.json"] + [f"p/runs/{i}.json" for i in (0, 2, 3, 4)])
+    assert cloud.objects.keys(B) == sorted(["p/leases/x/0001.json"] + [f"p/runs/{i}.json" for i in range(5)])
 
 
 @pytest.mark.parametrize("key", ["../x", "/x", "a//b", "a/../b", "a b", "a\nb", ""])
