@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Optional
 
 from .buckets import BucketRef
+from .clock import iso_utc
 from .cosapi import Trace
 from .statestore import StateStore
 
@@ -59,7 +60,7 @@ class DayCap:
             if k in taken:
                 continue
             record = {"day": day, "slot": k, "run_id": run_id, "bucket": ref.bucket, "region": ref.region,
-                      "token": token, "taken_at": now.isoformat().replace("+00:00", "Z")}
+                      "token": token, "taken_at": iso_utc(now)}
             if self._store.create_json(key_of(day, k), record, trace):
                 return k
             found = self._store.get_json(key_of(day, k), trace)  # ours, if a retried create found itself

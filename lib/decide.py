@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Optional, Union
 
 from .buckets import BucketRef
+from .clock import iso_utc
 from .errors import ApiError
 from .settings import Settings
 
@@ -137,7 +138,7 @@ def decide(facts: Facts, settings: Settings, now: datetime, dry_run: bool) -> Un
     if settings.protect_tag_key in facts.tags:
         return _skip("protected", tag_key=settings.protect_tag_key)
     if isinstance(requested, datetime) and requested > now:
-        not_before = requested.isoformat().replace("+00:00", "Z")
+        not_before = iso_utc(requested)
         if facts.heads_up is None or requested - now > facts.heads_up:
             return _skip("not_due", not_before=not_before)
         return heads_up(facts, not_before)

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Optional
 
+from .clock import iso_utc
 from .statestore import StateError, StateStore
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -32,7 +33,7 @@ def bucket_key(region: str, bucket: str) -> str:
 def latest_record(report: dict, result: dict, at: datetime) -> dict:
     return {"bucket": result["bucket"], "region": result["region"], "outcome": result["outcome"],
             "reasons": result.get("reasons", []), "run_id": report.get("run_id"), "trigger": report.get("trigger"),
-            "dry_run": report.get("dry_run"), "at": at.isoformat().replace("+00:00", "Z"),
+            "dry_run": report.get("dry_run"), "at": iso_utc(at),
             "request_ids": request_ids(result)}
 
 
@@ -46,7 +47,7 @@ def start_record(run_id: str, at: datetime) -> dict:
     """What a run writes first, where its report will go: a run that never ends (killed, timed
     out) stays in the history as unfinished. Writing it also proves the role can write."""
     return {"run_id": run_id, "ok": False, "trigger": None, "summary": {}, "results": [], "unfinished": True,
-            "recorded_at": at.isoformat().replace("+00:00", "Z"),
+            "recorded_at": iso_utc(at),
             "error": {"code": "unfinished", "message": "the run began here and never recorded its end: "
                       "it was killed, ran out of time, or is still running"}}
 
@@ -57,7 +58,7 @@ def record_run(store: StateStore, report: dict, at: datetime, workers: int = 8,
     each of its buckets; the failures as reasons."""
     failures: list[dict] = []
     record = dict(report) if kind is None else {**report, "kind": kind}
-    record.setdefault("recorded_at", at.isoformat().replace("+00:00", "Z"))
+    record.setdefault("recorded_at", iso_utc(at))
     try:
         store.put_json(key or run_key(str(report.get("run_id")), at), record)
     except StateError as err:

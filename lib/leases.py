@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 from .buckets import BucketRef
+from .clock import iso_utc
 from .cosapi import Trace
 from .errors import ApiError
 from .statestore import UNAVAILABLE, StateError, StateStore
@@ -31,10 +32,6 @@ DEFAULT_LIMIT_SECONDS = 900.0
 
 def lease_seconds(time_limit: Optional[float]) -> float:
     return (time_limit or DEFAULT_LIMIT_SECONDS) + MARGIN_SECONDS
-
-
-def _iso(when: datetime) -> str:
-    return when.isoformat().replace("+00:00", "Z")
 
 
 def _parse(text) -> Optional[datetime]:
@@ -104,8 +101,8 @@ class Leases:
                 return _held(record, top)
         number = top + 1
         record = {"bucket": ref.bucket, "region": ref.region, "number": number, "run_id": run_id,
-                  "token": uuid.uuid4().hex, "taken_at": _iso(now),
-                  "expires_at": _iso(now + timedelta(seconds=self._duration))}
+                  "token": uuid.uuid4().hex, "taken_at": iso_utc(now),
+                  "expires_at": iso_utc(now + timedelta(seconds=self._duration))}
         if self._store.create_json(key_of(ref, number), record, trace):
             return Lease(ref, number, record)
         # Taken meanwhile; or our own first attempt, whose answer was lost and was retried.
@@ -117,7 +114,7 @@ class Leases:
     def release(self, lease: Lease, now: datetime, trace: Optional[Trace] = None) -> None:
         """Mark the lease ended, so the next claimer need not wait for it to expire. Only the holder
         writes its own lease; claimers only ever create the next number."""
-        self._store.put_json(key_of(lease.ref, lease.number), {**lease.record, "released_at": _iso(now)}, trace)
+        self._store.put_json(key_of(lease.ref, lease.number), {**lease.record, "released_at": iso_utc(now)}, trace)
 
 
 def _held(record, number: int) -> Held:

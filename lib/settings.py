@@ -148,6 +148,11 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
 _PREFIX_RE = re.compile(r"(?:[A-Za-z0-9_.!-]+/){1,8}")
 
 
+def valid_state_prefix(prefix: str) -> bool:
+    """A state prefix (CI_UNBIND_STATE_PREFIX, setup-role --state-prefix) keys can be built under."""
+    return bool(_PREFIX_RE.fullmatch(prefix or "")) and ".." not in prefix and len(prefix) <= 200
+
+
 def _state(env) -> dict:
     bucket = (env.get("CI_UNBIND_STATE_BUCKET") or "").strip() or None
     region = (env.get("CI_UNBIND_STATE_REGION") or "").strip() or None
@@ -167,7 +172,7 @@ def _state(env) -> dict:
             raise SettingsError(f"CI_UNBIND_STATE_REGION is not a region: {region!r}") from None
     elif max_per_day is not None:
         raise SettingsError("CI_UNBIND_MAX_PER_DAY needs CI_UNBIND_STATE_BUCKET: the count is kept there")
-    if not _PREFIX_RE.fullmatch(prefix) or ".." in prefix or len(prefix) > 200:
+    if not valid_state_prefix(prefix):
         raise SettingsError(f"CI_UNBIND_STATE_PREFIX must be path segments ending in '/', such as "
                             f"cos-ci-unbinder/, not {raw_prefix!r}")
     return {"state_bucket": bucket, "state_region": region if bucket else None, "state_prefix": prefix,

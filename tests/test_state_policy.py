@@ -28,7 +28,9 @@ def test_with_a_state_bucket_they_name_it_and_its_prefix():
 
 
 @pytest.mark.parametrize("options", [RoleOptions(state_bucket="Bad_Bucket"), RoleOptions(state_prefix="/x/"),
-                                     RoleOptions(state_prefix="a/../")])
+                                     RoleOptions(state_prefix="a/../"),
+                                     # as CI_UNBIND_STATE_PREFIX: at most 200 characters
+                                     RoleOptions(state_prefix="a" * 199 + "/b/")])
 def test_bad_state_options_are_refused(options):
     with pytest.raises(SetupError):
         options.validate()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ..buckets import InvalidBucket, validate_appid, validate_bucket_name
+from ..settings import valid_state_prefix
 from .camapi import ROLE_MISSING
 from .eventbridge import SetupError
 
@@ -27,7 +28,6 @@ DESCRIPTION = "cos-ci-unbinder: unbinds tagged COS buckets from Cloud Infinite"
 PAGE = 200  # the largest Rp CAM's list calls take
 MAX_PAGES = 50
 _NAME_RE = re.compile(r"[A-Za-z0-9+=,.@_-]{1,128}")
-_PREFIX_RE = re.compile(r"(?:[A-Za-z0-9_.!-]+/){1,8}")  # as CI_UNBIND_STATE_PREFIX
 _STATE_BUCKET, _STATE_PREFIX = "<STATE_BUCKET>", "cos-ci-unbinder/"
 
 
@@ -55,7 +55,7 @@ class RoleOptions:
                 validate_bucket_name(self.state_bucket)
             except InvalidBucket:
                 raise SetupError(f"--state-bucket must be <name>-<APPID>, not {self.state_bucket!r}") from None
-        if not _PREFIX_RE.fullmatch(self.state_prefix or "") or ".." in self.state_prefix:
+        if not valid_state_prefix(self.state_prefix):
             raise SetupError(f"--state-prefix must be path segments ending in '/', not {self.state_prefix!r}")
         return self
 
