@@ -32,7 +32,7 @@ class Window:
     more than `rate` of them: a bound on the starts alone would not hold once sends jitter.
     """
 
-    POLL = 0.01  # how long to wait when every place is held by a request still in flight
+    POLL = 0.01  # the longest wait, in real time, for a request in flight to end before looking again
 
     def __init__(self, rate: int, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep, name: str = "requests"):
@@ -44,43 +44,43 @@ class Window:
         self._sleep = sleep
         self._in_flight = 0
         self._done: deque = deque()  # answer times within the last second
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
 
     def _try(self, end: Optional[float]) -> float:
-        """Take a place now (0.0), or say how long to wait; ApiError if the wait would reach `end`."""
-        with self._lock:
-            now = self._clock()
-            while self._done and self._done[0] <= now - 1.0:
-                self._done.popleft()
-            if self._in_flight + len(self._done) < self.rate:
-                self._in_flight += 1
-                return 0.0
-            wait = self._done[0] + 1.0 - now if self._done else self.POLL
-            # Waiting for a place never runs past the end of the time budget.
-            if end is not None and now + wait >= end:
-                raise ApiError(api=self.name, code="TimeBudgetExhausted",
-                               message=f"no request slot under {self.rate}/s before the time budget ends")
-            # At least a microsecond: float rounding can leave a wait of ~1e-16, which a clock
-            # cannot show passing.
-            return max(wait, 1e-6)
+        """Take a place now (0.0), or say how long to sleep; ApiError if the wait would reach `end`."""
+        with self._cond:
+            while True:
+                now = self._clock()
+                while self._done and self._done[0] <= now - 1.0:
+                    self._done.popleft()
+                if self._in_flight + len(self._done) < self.rate:
+                    self._in_flight += 1
+                    return 0.0
+                wait = self._done[0] + 1.0 - now if self._done else self.POLL
+                # Waiting for a place never runs past the end of the time budget.
+                if end is not None and now + wait >= end:
+                    raise ApiError(api=self.name, code="TimeBudgetExhausted",
+                                   message=f"no request slot under {self.rate}/s before the time budget ends")
+                if self._done:
+                    # At least a microsecond: float rounding can leave a wait of ~1e-16, which a
+                    # clock cannot show passing.
+                    return max(wait, 1e-6)
+                # Every place is held by a request still in flight: its answer frees it, so wait
+                # for that (a release notifies) rather than for a time.
+                self._cond.wait(self.POLL)
 
     def acquire(self, end: Optional[float] = None) -> None:
         while True:
             wait = self._try(end)
             if wait <= 0:
                 return
-            before = self._clock()
             self._sleep(wait)
-            if self._clock() - before < wait / 2:
-                # A sleep that lets no time pass (a test's stand-in): waiting again would only spin.
-                with self._lock:
-                    self._in_flight += 1
-                return
 
     def release(self) -> None:
-        with self._lock:
+        with self._cond:
             self._in_flight -= 1
             self._done.append(self._clock())
+            self._cond.notify_all()
 
     @contextmanager
     def slot(self, end: Optional[float] = None):

@@ -1,6 +1,7 @@
 """Request pacing: the one-second window, throttling back-off, retries inside the time budget."""
 
 import threading
+import time
 
 import pytest
 from conftest import REGION, manual, outcome_of
@@ -113,6 +114,33 @@ def test_a_run_is_paced_at_the_set_rate(cloud, invoke):
     # 12 requests at 3 a second: the last starts no earlier than 3 s after the first's window.
     assert len(cloud.calls) == 12 and vt.now >= 3.0
     assert pacing.current() is None  # the pacing ended with the run
+
+
+def test_a_sleep_that_lets_no_time_pass_takes_no_place_early():
+    # The clock moves a tenth of a second each time it is read; the sleep does nothing. The window
+    # must still wait for the second to pass rather than take a place after a sleep that did not.
+    ticks = iter(range(10**6))
+
+    def clock():
+        return next(ticks) / 10
+
+    window = pacing.Window(1, clock, lambda _s: None)
+    window.acquire()
+    window.release()
+    window.acquire()
+    assert clock() >= 1.0
+
+
+def test_end_to_end_runs_are_paced_under_the_tests_clock(cloud, invoke):
+    # The default test invocation skips its sleeps on a clock that jumps over them: the run's
+    # elapsed time is the paced one, though the test does not wait for it.
+    for n in range(6):
+        cloud.add_bucket(f"b{n}-1250000000", REGION, tags={"ci-unbind": "true"}, ci_status="off")
+    started = time.monotonic()
+    report = invoke({"buckets": [{"bucket": f"b{n}-1250000000", "region": REGION} for n in range(6)]},
+                    env={"CI_UNBIND_MAX_RPS": "3", "CI_UNBIND_CONCURRENCY": "1"})
+    assert report["summary"] == {"not_bound": 6} and len(cloud.calls) == 12
+    assert report["elapsed_ms"] >= 3000 and time.monotonic() - started < 3.0
 
 
 @pytest.mark.parametrize("raw", ["0", "-1", "1001", "fifty", "5.5"])
