@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Optional, Union
 
+from . import members
 from . import report as reports
 from .buckets import BucketRef
 from .checks import Checker, ServiceIndex
@@ -219,6 +220,8 @@ class Runner:
         run_id = str(_context_value(context, "request_id") or uuid.uuid4())
         dry_run = self.settings.dry_run or trigger.dry_run is True
         extra = {}
+        if trigger.shard is not None:
+            extra["shard"] = trigger.shard.as_dict()
         if trigger.kind == "event":
             extra["event_ids"] = list(trigger.event_ids)
             if trigger.ignored:
@@ -309,12 +312,16 @@ def handle(event, context, settings: Union[Settings, SettingsError], *, connect_
     log = log or reports.JsonLog(secrets=secrets)
     try:
         trigger = parse(event)
+        members.check_event(trigger, settings)
     except InvalidEvent as err:
         return failure("invalid_event", str(err), log, run_id, dry_run=settings.dry_run, secrets=secrets)
     if not settings.credentials:
         return failure("missing_credentials", "TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY are not set; "
                        "give the function an execution role", log, run_id, trigger.kind, settings.dry_run)
     try:
+        if members.applies(trigger, settings):
+            return members.handle(trigger, context, settings, connect_fn=connect_fn, log=log, started=started,
+                                  **runner_options)
         runner = Runner(settings, connect_fn(settings), log=log, **runner_options)
         return runner.run(trigger, context, started=started)
     except Exception as exc:  # a fault of ours: report it, and unbind nothing more

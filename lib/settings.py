@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Optional
 
+from . import accounts
 from .buckets import InvalidBucket, validate_appid, validate_region
 
 SERVICES = ("media", "pic", "doc", "asr", "file", "ai")
@@ -39,6 +40,7 @@ class Settings:
     blocking_services: frozenset[str] = frozenset(SERVICES)
     appid: Optional[str] = None
     credentials: Credentials = field(default=Credentials("", ""), repr=False)
+    fanout: accounts.FanoutSettings = accounts.FanoutSettings()
 
     def region_allowed(self, region: str) -> bool:
         return not self.regions or region in self.regions
@@ -109,7 +111,13 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
     if tag_key == protect_key:
         raise SettingsError("CI_UNBIND_TAG_KEY and CI_UNBIND_PROTECT_TAG_KEY must differ")
 
+    try:
+        fanout = accounts.load(env)
+    except accounts.AccountsError as err:
+        raise SettingsError(str(err)) from None
+
     return Settings(
+        fanout=fanout,
         dry_run=_bool(env, "CI_UNBIND_DRY_RUN", True),
         tag_key=tag_key,
         protect_tag_key=protect_key,
@@ -138,4 +146,5 @@ def public_view(settings: Settings) -> dict:
         "concurrency": settings.concurrency,
         "blocking_services": sorted(settings.blocking_services),
         "appid": settings.appid,
+        **settings.fanout.public_view(),
     }

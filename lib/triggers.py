@@ -24,6 +24,8 @@ from .buckets import (
     validate_bucket_name,
     validate_region,
 )
+from .shard import InvalidShard, Shard
+from .shard import parse_block as parse_shard
 
 TIMER, EVENT, MANUAL = "timer", "event", "manual"
 
@@ -57,7 +59,7 @@ UNRELATED_SOURCE = "unrelated_source"
 UNRELATED_EVENT = "unrelated_event"
 NOT_A_BUCKET = "not_a_bucket"
 
-_MANUAL_KEYS = ("buckets", "dry_run")
+_MANUAL_KEYS = ("buckets", "dry_run", "shard")
 _BUCKET_PARAM_KEYS = ("bucket", "Bucket", "bucketName", "BucketName")
 _REGION_PARAM_KEYS = ("region", "Region", "ResourceRegion")
 _RESOURCE_PARAM_KEYS = ("Resource", "Resources", "ResourceList")
@@ -85,6 +87,7 @@ class Trigger:
     dry_run: Optional[bool] = None
     event_ids: tuple[str, ...] = ()
     ignored: tuple[dict, ...] = ()
+    shard: Optional[Shard] = None  # a coordinator's worker invocation (lib/shard.py)
 
 
 def _show(value: Any, limit: int = 80) -> str:
@@ -285,7 +288,7 @@ def parse(event: Any) -> Trigger:
 def _parse_manual(event: dict) -> Trigger:
     unknown = sorted(_show(k, 40) for k in event if k not in _MANUAL_KEYS)
     if unknown:
-        raise InvalidEvent(f"manual event: unknown keys {', '.join(unknown)} (allowed: buckets, dry_run)")
+        raise InvalidEvent(f"manual event: unknown keys {', '.join(unknown)} (allowed: buckets, dry_run, shard)")
     dry_run = event.get("dry_run")
     if "dry_run" in event and not isinstance(dry_run, bool):
         raise InvalidEvent(f"manual event: dry_run must be true or false, got {_show(dry_run)}")
@@ -310,8 +313,12 @@ def _parse_manual(event: dict) -> Trigger:
             raise InvalidEvent(f"{where}: {_why(exc)}") from exc
         if ref not in refs:
             refs.append(ref)
+    try:
+        shard = parse_shard(event["shard"]) if "shard" in event else None
+    except InvalidShard as exc:
+        raise InvalidEvent(f"manual event: {exc}") from None
     # 'false' cannot override a dry-run setting, so it is the same as saying nothing.
-    return Trigger(kind=MANUAL, buckets=tuple(refs), dry_run=True if dry_run else None)
+    return Trigger(kind=MANUAL, buckets=tuple(refs), dry_run=True if dry_run else None, shard=shard)
 
 
 def _parse_cloud_events(envelopes: list, batch: bool) -> Trigger:

@@ -3,7 +3,7 @@
 import re
 from typing import Callable, NamedTuple, Optional
 
-from . import ci_handlers, cos_handlers, eb_handlers, tag_handlers
+from . import ci_handlers, cos_handlers, eb_handlers, scf_handlers, sts_handlers, tag_handlers
 from .wire import Request
 
 _BUCKET = r"(?P<bucket>[a-z0-9][a-z0-9-]*-[0-9]+)"
@@ -17,13 +17,15 @@ HOSTS = {
     "cos_bucket": re.compile(rf"^{_BUCKET}\.cos\.{_REGION}\.myqcloud\.com$"),
     "tag": re.compile(rf"^tag(?:\.{_REGION})?\.tencentcloudapi\.com$"),
     "eb": re.compile(rf"^eb(?:\.{_REGION})?\.tencentcloudapi\.com$"),
+    "sts": re.compile(rf"^sts(?:\.{_REGION})?\.tencentcloudapi\.com$"),
+    "scf": re.compile(rf"^scf(?:\.{_REGION})?\.tencentcloudapi\.com$"),
 }
 
 # Which service's conventions (error body, request-id header, auth) a host kind follows.
 HOST_SERVICE = {"ci_bucket": "ci", "pic_bucket": "ci", "ci_service": "ci", "cos_bucket": "cos", "tag": "tag",
-                "eb": "eb"}
+                "eb": "eb", "sts": "sts", "scf": "scf"}
 # Services on API 3.0: JSON, TC3 signatures scoped to the service name, the action in X-TC-Action.
-API3_SERVICES = ("tag", "eb")
+API3_SERVICES = ("tag", "eb", "sts", "scf")
 
 
 class Route(NamedTuple):
@@ -70,6 +72,11 @@ ROUTES = (
           cos_handlers.delete_tagging),
     Route(("tag",), ("POST", "GET"), "/", "GetResources", "tag:GetResources", "tag:GetResources",
           tag_handlers.get_resources),
+    # Many accounts: a member role's keys, and this function started once per shard.
+    Route(("sts",), ("POST", "GET"), "/", "AssumeRole", "sts:AssumeRole", "sts:AssumeRole", sts_handlers.assume_role),
+    Route(("scf",), ("POST", "GET"), "/", "Invoke", "scf:Invoke", "scf:InvokeFunction", scf_handlers.invoke),
+    Route(("scf",), ("POST", "GET"), "/", "GetAsyncEventStatus", "scf:GetAsyncEventStatus",
+          "scf:GetAsyncEventStatus", scf_handlers.get_async_event_status),
     # EventBridge: only setup-eventbridge calls these, never the function.
     *(Route(("eb",), ("POST", "GET"), "/", action, f"eb:{action}", f"eb:{action}", handler) for action, handler in (
         ("ListEventBuses", eb_handlers.list_event_buses), ("ListRules", eb_handlers.list_rules),

@@ -1,0 +1,142 @@
+"""Invocations that involve member accounts: a shard worker, and a sweep of every listed account
+within one invocation (CI_UNBIND_FANOUT=off). The coordinator of a fan-out is lib/fanout.py.
+
+A member account's CI, COS and Tag calls go out with that account's assumed-role keys; its buckets
+are decided by the same Runner as any other, so every rule (live tags, blockers, caps, dry run)
+holds unchanged. A role that cannot be assumed is an error for that account alone.
+"""
+
+import dataclasses
+import os
+from collections import Counter
+from typing import Optional
+
+from . import report as reports
+from . import run as runs
+from .accounts import SELF
+from .decide import OUTCOMES
+from .errors import ApiError
+from .roles import Roles
+from .settings import Credentials, Settings
+from .shard import InvalidShard, check
+from .triggers import InvalidEvent, Trigger
+
+
+def applies(trigger: Trigger, settings: Settings) -> bool:
+    """Whether this invocation is anything but the single-account run of before."""
+    if trigger.shard is not None:
+        return True
+    return trigger.kind == "timer" and (settings.fanout.fanout or bool(settings.fanout.accounts))
+
+
+def check_event(trigger: Trigger, settings: Settings) -> None:
+    """A shard may name only a listed account: raised as InvalidEvent before anything is called."""
+    if trigger.shard is not None:
+        try:
+            check(trigger.shard, settings.fanout)
+        except InvalidShard as err:
+            raise InvalidEvent(f"manual event: {err}") from None
+
+
+def region_of(context) -> str:
+    return (runs._context_value(context, "tencentcloud_region") or os.environ.get("TENCENTCLOUD_REGION")
+            or "ap-guangzhou")
+
+
+class Access:
+    """Each account's keys for one invocation: our own for SELF, an assumed role's for a member."""
+
+    def __init__(self, settings: Settings, context, retry=None):
+        self.settings = settings
+        self.time_limit = runs.time_limit(context)
+        self._region = region_of(context)
+        self._retry = retry
+        self._roles: Optional[Roles] = None
+
+    def credentials(self, account: str) -> Credentials:
+        if account == SELF:
+            return self.settings.credentials
+        role = self.settings.fanout.role(account)
+        if role is None:  # check_event and the settings make this unreachable; fail closed anyway
+            raise ApiError(api="sts:AssumeRole", code="UnlistedAccount", message="account not in CI_UNBIND_ACCOUNTS")
+        if self._roles is None:
+            options = {} if self._retry is None else {"retry": self._retry}
+            self._roles = Roles(self.settings.credentials, self._region, **options)
+        return self._roles.credentials(role, self.time_limit)
+
+    def settings_for(self, account: str, credentials: Credentials) -> Settings:
+        """A member's buckets carry its own APPIDs; its role's policy confines it to them."""
+        if account == SELF:
+            return self.settings
+        return dataclasses.replace(self.settings, credentials=credentials, appid=None)
+
+
+def _role_error(err: ApiError) -> dict:
+    return {**err.as_reason(), "code": "assume_role_failed"}
+
+
+def run_shard(trigger: Trigger, context, settings: Settings, access: Access, connect_fn, log, started,
+              runner_options) -> dict:
+    shard = trigger.shard
+    run_id = runs._context_value(context, "request_id")
+    try:
+        creds = access.credentials(shard.account)
+    except ApiError as err:
+        report = runs.failure("assume_role_failed", str(err), log, run_id, trigger.kind, settings.dry_run,
+                              runs._secrets(settings))
+        report["error"] = _role_error(err)
+        report["shard"] = shard.as_dict()
+        return report
+    log.add_secrets(creds.secret_id, creds.secret_key, creds.token or "")
+    member = access.settings_for(shard.account, creds)
+    runner = runs.Runner(member, connect_fn(member), log=log, **runner_options)
+    return runner.run(trigger, context, started=started)
+
+
+def sweep_accounts(trigger: Trigger, context, settings: Settings, access: Access, connect_fn, log, started,
+                   runner_options) -> dict:
+    """Every account in turn within this invocation, sharing its per-run cap and time budget."""
+    clock = runner_options.get("clock")
+    results, accounts = [], []
+    remaining = settings.max_per_run
+    dry_run = settings.dry_run
+    for name in settings.fanout.names:
+        try:
+            creds = access.credentials(name)
+        except ApiError as err:
+            accounts.append({"account": name, "ok": False, "buckets": 0, "error": _role_error(err)})
+            continue
+        log.add_secrets(creds.secret_id, creds.secret_key, creds.token or "")
+        member = dataclasses.replace(access.settings_for(name, creds), max_per_run=remaining)
+        sub = runs.Runner(member, connect_fn(member), log=log, **runner_options).run(trigger, context, started=started)
+        for result in sub["results"]:
+            results.append({"account": name, **result})
+        used = sub["summary"].get("unbound", 0) + sub["summary"].get("would_unbind", 0)
+        remaining = max(remaining - used, 0)
+        entry = {"account": name, "ok": sub["ok"], "buckets": len(sub["results"])}
+        for key in ("discovery", "error"):
+            if key in sub:
+                entry[key] = sub[key]
+        accounts.append(entry)
+    counts = Counter(r["outcome"] for r in results)
+    now = (clock or runs.time.monotonic)()
+    report = {"ok": all(a["ok"] for a in accounts), "trigger": trigger.kind, "dry_run": dry_run,
+              "run_id": str(runs._context_value(context, "request_id") or ""),
+              "summary": {o: counts[o] for o in OUTCOMES if counts[o]}, "results": results, "accounts": accounts,
+              "elapsed_ms": int((now - started) * 1000)}
+    report = reports.scrub(report, log.secrets)
+    # Each account's run wrote its own run line; this one ties them together.
+    log.emit({"msg": "accounts", "run_id": report["run_id"], "ok": report["ok"], "summary": report["summary"],
+              "accounts": [{k: a[k] for k in ("account", "ok", "buckets")} for a in accounts]})
+    return report
+
+
+def handle(trigger: Trigger, context, settings: Settings, *, connect_fn, log, started, **runner_options) -> dict:
+    access = Access(settings, context)
+    if trigger.shard is not None:
+        return run_shard(trigger, context, settings, access, connect_fn, log, started, runner_options)
+    if settings.fanout.fanout:
+        from .fanout import coordinate
+
+        return coordinate(trigger, context, settings, access, connect_fn, log, started, runner_options)
+    return sweep_accounts(trigger, context, settings, access, connect_fn, log, started, runner_options)
