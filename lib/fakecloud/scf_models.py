@@ -54,6 +54,15 @@ class Scf:
         self.invocations: dict[str, Invocation] = {}
         self.peak_running = 0
         self._running = 0
+        # Cleared by hold(): invocations are accepted and queued but none starts until release().
+        self._go = threading.Event()
+        self._go.set()
+
+    def hold(self) -> None:
+        self._go.clear()
+
+    def release(self) -> None:
+        self._go.set()
 
     def deploy(self, name: str, handler: Callable, account, namespace: str = "default",
                time_limit: float = 900.0, region: str = "ap-guangzhou") -> Function:
@@ -81,6 +90,7 @@ class Scf:
         return request_id
 
     def _run(self, inv: Invocation) -> None:
+        self._go.wait()
         with self._lock:
             self._running += 1
             self.peak_running = max(self.peak_running, self._running)
@@ -114,6 +124,7 @@ class Scf:
             wait(futures, timeout=timeout)
 
     def shutdown(self) -> None:
+        self.release()
         self.drain()
         with self._lock:
             pool, self._pool = self._pool, None
