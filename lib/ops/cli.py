@@ -16,7 +16,7 @@ import uuid
 from .. import run
 from ..report import JsonLog
 from ..settings import SettingsError
-from . import eventbridge
+from . import eventbridge, org
 
 SIM_CREDENTIALS = {"TENCENTCLOUD_SECRETID": "AKIDSIMULATEDEXAMPLE", "TENCENTCLOUD_SECRETKEY": "simulated-secret-key"}
 
@@ -38,6 +38,10 @@ def table(report: dict) -> str:
     mode = "dry run" if report["dry_run"] else "LIVE"
     lines.append("")
     lines.append(f"{report['trigger'] or '-'} run {report['run_id']} ({mode}): {summary}")
+    if report.get("shard"):
+        lines.append(f"shard {report['shard']['index'] + 1}/{report['shard']['of']} of {report['shard']['coordinator_run_id']}"
+                     f" for {report['shard']['account']}")
+    lines.extend(org.lines(report))
     if report.get("error"):
         lines.append("error: " + _reason_text(report["error"]))
     for ignored in report.get("ignored", []):
@@ -108,7 +112,10 @@ def invoke(args) -> int:
                           secret_key=SIM_CREDENTIALS["TENCENTCLOUD_SECRETKEY"])
         with cloud:
             load_scenario(cloud, args.scenario or DEMO_SCENARIO)
+            org.prepare(cloud, env, log)
+            context.update(org.CONTEXT)
             report = run.handle(event, context, run.cold_start(env), log=log, progress=progress)
+            workers = org.worker_reports(cloud)
     else:
         log = _log(args, env)
         settings = run.cold_start(env)
@@ -117,8 +124,12 @@ def invoke(args) -> int:
                   "temporary keys), or use --simulate", file=sys.stderr)
             return 2
         report = run.handle(event, context, settings, log=log, progress=progress)
+        workers = []
     progress.done()
-    print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else table(report))
+    if args.json:
+        print(json.dumps({**report, "shard_reports": workers} if workers else report, indent=2, ensure_ascii=False))
+    else:
+        print("\n\n".join([table(report)] + [table(w) for w in workers]))
     return 0 if report["ok"] else 1
 
 
