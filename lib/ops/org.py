@@ -1,6 +1,7 @@
 """`invoke --simulate` with an organisation scenario: the member roles, this function deployed on the
 fake SCF (so a fan-out's shards really run), and the lines that show accounts and shards."""
 
+from .. import roles as roles_module
 from .. import run
 from ..accounts import SELF
 
@@ -9,6 +10,8 @@ def prepare(cloud, env: dict, log, progress=None) -> None:
     """List the scenario's member roles (unless CI_UNBIND_ACCOUNTS is set) and deploy the function."""
     from ..fakecloud.scenario import role_arns
 
+    # Keys cached for an earlier fake cloud in this process mean nothing to this one.
+    roles_module.CACHE.clear()
     roles = role_arns(cloud)
     if roles and not env.get("CI_UNBIND_ACCOUNTS"):
         env["CI_UNBIND_ACCOUNTS"] = ",".join(roles)
