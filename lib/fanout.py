@@ -21,6 +21,7 @@ from .invoke import FINAL_STATES, FunctionInvoker
 from .members import Access, _role_error, region_of
 
 POLL_SECONDS = 2.0
+DEFAULT_LIMIT = 900.0
 DISCOVERY_THREADS = 8
 
 
@@ -141,8 +142,9 @@ def coordinate(trigger, context, settings, access: Access, connect_fn, log, star
             entry.update(dispatched=False, reasons=[error], bucket_list=event["buckets"])
     elif plans:
         invoker = invoker_factory(settings.credentials, region_of(context), **target)
-        limit = runs.time_limit(context)
-        deadline = None if limit is None else started + max(limit - runs.margin_for(limit), 0.0)
+        # Without a limit in the context, SCF's longest for an event function: never wait forever.
+        limit = runs.time_limit(context) or DEFAULT_LIMIT
+        deadline = started + max(limit - runs.margin_for(limit), 0.0)
         dispatcher = Dispatcher(invoker, settings.fanout.max_invocations, clock, sleep,
                                 runner_options.get("poll_seconds", POLL_SECONDS), deadline)
         dispatcher.run(entries, events)
