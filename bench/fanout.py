@@ -116,19 +116,21 @@ def main(argv=None):
     print(f"{args.accounts} accounts x {args.buckets} tagged buckets = {total}, {args.latency_ms:g} ms per call, "
           f"live; shards of {args.shard_size}, at most {args.max_invocations} running\n")
 
+    print("| run | wall time (s) | invocations | HTTP calls | PUT /?unbind | outcomes |")
+    print("|---|---|---|---|---|---|", flush=True)
+
+    def row(name, r):
+        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(r["outcomes"].items()))
+        print(f"| {name} | {r['elapsed']:.1f} | {r['invocations']} | {r['calls']} | {r['unbinds']} | {outcomes} |",
+              flush=True)
+
+    if not args.skip_single:
+        row("one invocation", single(args, latency))
+    fan = fanout(args, latency)
+    row("fan-out", fan)
     alone = fanout(args, latency, accounts=1, per_account=args.shard_size)
     one_shard = max(alone["durations"])
-    fan = fanout(args, latency)
     waves = math.ceil(fan["shards"] / args.max_invocations)
-    rows = [("fan-out", fan)]
-    if not args.skip_single:
-        rows.insert(0, ("one invocation", single(args, latency)))
-
-    print("| run | wall time (s) | invocations | HTTP calls | PUT /?unbind | outcomes |")
-    print("|---|---|---|---|---|---|")
-    for name, r in rows:
-        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(r["outcomes"].items()))
-        print(f"| {name} | {r['elapsed']:.1f} | {r['invocations']} | {r['calls']} | {r['unbinds']} | {outcomes} |")
     print(f"\nfan-out: coordinator {fan['coordinator']:.1f} s until its last shard was started; {fan['shards']} shards, "
           f"at most {fan['peak']} running at once (limit {args.max_invocations}); {fan['status_calls']} status calls; "
           f"{fan['failed']} shards failed; coordinator ok: {fan['ok']}")
