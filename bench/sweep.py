@@ -52,8 +52,9 @@ def sweep(n, latency, concurrency, dry_run=True):
         if latency:
             for endpoint in ENDPOINTS:
                 cloud.inject(endpoint, latency=latency, times=None)
+        # TENCENTCLOUD_APPID as SCF injects it, so no CAM GetUserAppId call joins the figures.
         env = {"TENCENTCLOUD_SECRETID": SECRET_ID, "TENCENTCLOUD_SECRETKEY": SECRET_KEY,
-               "CI_UNBIND_CONCURRENCY": str(concurrency), "CI_UNBIND_MAX_PER_RUN": str(n),
+               "TENCENTCLOUD_APPID": cloud.appid, "CI_UNBIND_CONCURRENCY": str(concurrency), "CI_UNBIND_MAX_PER_RUN": str(n),
                "CI_UNBIND_DRY_RUN": "true" if dry_run else "false"}
         started = time.perf_counter()
         report = run.handle({"Type": "Timer", "TriggerName": "bench", "Time": "2026-11-28T00:00:00Z"},

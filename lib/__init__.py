@@ -1,1 +1,3 @@
-"""cos-ci-unbinder: unbind COS buckets from Cloud Infinite only when nothing blocks it."""
+"""cos-ci-unbinder: unbinds COS buckets from Cloud Infinite only when nothing blocks it."""
+
+__version__ = "0.2.0"

@@ -42,6 +42,7 @@ class Decision:
 class Facts:
     ref: BucketRef
     started_after_deadline: bool = False
+    owner_unknown: Optional[dict] = None  # the appid_unknown reason when the account's APPID is unknown
     tags: Optional[dict] = None
     tags_error: Optional[ApiError] = None
     status: Optional[str] = None
@@ -102,6 +103,8 @@ def decide(facts: Facts, settings: Settings, now: datetime, dry_run: bool) -> Un
     # 2. where the bucket is and whose it is
     if not settings.region_allowed(ref.region):
         return _skip("region_excluded", allowed=sorted(settings.regions))
+    if facts.owner_unknown is not None:  # whose bucket it is cannot be told: never unbind it
+        return Decision("error", (dict(facts.owner_unknown),))
     if settings.appid is not None and ref.appid != settings.appid:
         return _skip("foreign_account", appid=ref.appid)
     if facts.started_after_deadline:

@@ -8,14 +8,16 @@ holds unchanged. A role that cannot be assumed is an error for that account alon
 
 import dataclasses
 import os
+import threading
 from collections import Counter
 from typing import Optional
 
+from . import account as accounts
 from . import report as reports
 from . import run as runs
-from .accounts import SELF
 from .decide import OUTCOMES
 from .errors import ApiError
+from .org import SELF
 from .roles import Roles
 from .settings import Credentials, Settings
 from .shard import InvalidShard, check
@@ -43,14 +45,25 @@ def region_of(context) -> str:
             or "ap-guangzhou")
 
 
+# The APPID behind each member role, asked of CAM (GetUserAppId) with that role's keys, once per
+# container: it decides `foreign_account` for the member's buckets as TENCENTCLOUD_APPID does for ours.
+_MEMBER_IDENTITIES: dict = {}
+_IDENTITIES_LOCK = threading.Lock()
+
+
+def member_identity(account: str) -> accounts.Identity:
+    with _IDENTITIES_LOCK:
+        return _MEMBER_IDENTITIES.setdefault(account, accounts.Identity())
+
+
 class Access:
     """Each account's keys for one invocation: our own for SELF, an assumed role's for a member."""
 
-    def __init__(self, settings: Settings, context, retry=None):
+    def __init__(self, settings: Settings, context, identity: Optional[accounts.Identity] = None):
         self.settings = settings
         self.time_limit = runs.time_limit(context)
         self._region = region_of(context)
-        self._retry = retry
+        self._identity = identity or accounts.Identity()
         self._roles: Optional[Roles] = None
 
     def credentials(self, account: str) -> Credentials:
@@ -60,15 +73,27 @@ class Access:
         if role is None:  # check_event and the settings make this unreachable; fail closed anyway
             raise ApiError(api="sts:AssumeRole", code="UnlistedAccount", message="account not in CI_UNBIND_ACCOUNTS")
         if self._roles is None:
-            options = {} if self._retry is None else {"retry": self._retry}
-            self._roles = Roles(self.settings.credentials, self._region, **options)
+            self._roles = Roles(self.settings.credentials, self._region)
         return self._roles.credentials(role, self.time_limit)
 
     def settings_for(self, account: str, credentials: Credentials) -> Settings:
-        """A member's buckets carry its own APPIDs; its role's policy confines it to them."""
+        """A member's settings: its keys, and its APPID still to be found (never ours)."""
         if account == SELF:
             return self.settings
         return dataclasses.replace(self.settings, credentials=credentials, appid=None)
+
+    def runner(self, account: str, connect_fn, log, runner_options, **changes) -> "runs.Runner":
+        """A Runner for one account's buckets, with that account's keys and APPID. Raises ApiError
+        when the role cannot be assumed."""
+        creds = self.credentials(account)
+        log.add_secrets(creds.secret_id, creds.secret_key, creds.token or "")
+        settings = dataclasses.replace(self.settings_for(account, creds), **changes)
+        cloud = connect_fn(settings)
+        identity = self._identity if account == SELF else member_identity(account)
+        who = identity.resolve(settings.appid, cloud.appid)
+        if who.appid and who.appid != settings.appid:
+            settings = dataclasses.replace(settings, appid=who.appid)
+        return runs.Runner(settings, cloud, log=log, account=who, **runner_options)
 
 
 def _role_error(err: ApiError) -> dict:
@@ -80,16 +105,13 @@ def run_shard(trigger: Trigger, context, settings: Settings, access: Access, con
     shard = trigger.shard
     run_id = runs._context_value(context, "request_id")
     try:
-        creds = access.credentials(shard.account)
+        runner = access.runner(shard.account, connect_fn, log, runner_options)
     except ApiError as err:
         report = runs.failure("assume_role_failed", str(err), log, run_id, trigger.kind, settings.dry_run,
                               runs._secrets(settings))
         report["error"] = _role_error(err)
         report["shard"] = shard.as_dict()
         return report
-    log.add_secrets(creds.secret_id, creds.secret_key, creds.token or "")
-    member = access.settings_for(shard.account, creds)
-    runner = runs.Runner(member, connect_fn(member), log=log, **runner_options)
     return runner.run(trigger, context, started=started)
 
 
@@ -97,18 +119,16 @@ def sweep_accounts(trigger: Trigger, context, settings: Settings, access: Access
                    runner_options) -> dict:
     """Every account in turn within this invocation, sharing its per-run cap and time budget."""
     clock = runner_options.get("clock")
-    results, accounts = [], []
+    results, parts = [], []
     remaining = settings.max_per_run
     dry_run = settings.dry_run
     for name in settings.fanout.names:
         try:
-            creds = access.credentials(name)
+            runner = access.runner(name, connect_fn, log, runner_options, max_per_run=remaining)
         except ApiError as err:
-            accounts.append({"account": name, "ok": False, "buckets": 0, "error": _role_error(err)})
+            parts.append({"account": name, "ok": False, "buckets": 0, "error": _role_error(err)})
             continue
-        log.add_secrets(creds.secret_id, creds.secret_key, creds.token or "")
-        member = dataclasses.replace(access.settings_for(name, creds), max_per_run=remaining)
-        sub = runs.Runner(member, connect_fn(member), log=log, **runner_options).run(trigger, context, started=started)
+        sub = runner.run(trigger, context, started=started)
         for result in sub["results"]:
             results.append({"account": name, **result})
         used = sub["summary"].get("unbound", 0) + sub["summary"].get("would_unbind", 0)
@@ -117,22 +137,23 @@ def sweep_accounts(trigger: Trigger, context, settings: Settings, access: Access
         for key in ("discovery", "error"):
             if key in sub:
                 entry[key] = sub[key]
-        accounts.append(entry)
+        parts.append(entry)
     counts = Counter(r["outcome"] for r in results)
     now = (clock or runs.time.monotonic)()
-    report = {"ok": all(a["ok"] for a in accounts), "trigger": trigger.kind, "dry_run": dry_run,
+    report = {"ok": all(a["ok"] for a in parts), "trigger": trigger.kind, "dry_run": dry_run,
               "run_id": str(runs._context_value(context, "request_id") or ""),
-              "summary": {o: counts[o] for o in OUTCOMES if counts[o]}, "results": results, "accounts": accounts,
+              "summary": {o: counts[o] for o in OUTCOMES if counts[o]}, "results": results, "accounts": parts,
               "elapsed_ms": int((now - started) * 1000)}
     report = reports.scrub(report, log.secrets)
     # Each account's run wrote its own run line; this one ties them together.
     log.emit({"msg": "accounts", "run_id": report["run_id"], "ok": report["ok"], "summary": report["summary"],
-              "accounts": [{k: a[k] for k in ("account", "ok", "buckets")} for a in accounts]})
+              "accounts": [{k: a[k] for k in ("account", "ok", "buckets")} for a in parts]})
     return report
 
 
-def handle(trigger: Trigger, context, settings: Settings, *, connect_fn, log, started, **runner_options) -> dict:
-    access = Access(settings, context)
+def handle(trigger: Trigger, context, settings: Settings, *, connect_fn, log, started, identity=None,
+           **runner_options) -> dict:
+    access = Access(settings, context, identity)
     if trigger.shard is not None:
         return run_shard(trigger, context, settings, access, connect_fn, log, started, runner_options)
     if settings.fanout.fanout:

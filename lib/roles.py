@@ -19,9 +19,9 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.sts.v20180813 import models, sts_client
 
-from .accounts import RoleArn
 from .cosapi import DEFAULT_RETRY, RetryPolicy
 from .errors import ApiError
+from .org import RoleArn
 from .settings import Credentials
 
 API = "sts:AssumeRole"

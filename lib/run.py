@@ -9,10 +9,11 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Callable, Optional, Union
 
+from . import account as accounts
 from . import members
 from . import report as reports
 from .buckets import BucketRef
@@ -121,6 +122,7 @@ class Cloud:
     ci: CIClient
     tags: TagReader
     finder: Callable[[], TagFinder]
+    appid: Optional[Callable[[], tuple]] = None  # CAM GetUserAppId: (appid, request_id)
 
 
 _CLOUDS: dict = {}
@@ -141,6 +143,7 @@ def connect(settings: Settings, retry: RetryPolicy = DEFAULT_RETRY) -> Cloud:
                 ci=CIClient(clients, retry),
                 tags=TagReader(clients, retry),
                 finder=lambda: TagFinder(cred, retry),
+                appid=lambda: accounts.AppIdLookup(cred, retry)(),
             )
             _CLOUDS.clear()
             _CLOUDS[key] = cloud
@@ -150,7 +153,10 @@ def connect(settings: Settings, retry: RetryPolicy = DEFAULT_RETRY) -> Cloud:
 class Runner:
     def __init__(self, settings: Settings, cloud: Cloud, *, clock: Callable[[], float] = time.monotonic,
                  now: Callable[[], datetime] = utc_now, sleep: Callable[[float], None] = time.sleep,
-                 log: Optional[reports.JsonLog] = None, progress=None):
+                 log: Optional[reports.JsonLog] = None, progress=None,
+                 account: Optional[accounts.AccountId] = None):
+        # Without an account the settings' APPID (or none) is all there is, as before identity lookup.
+        self.account = account or accounts.AccountId(settings.appid, "settings")
         self.settings = settings
         self.cloud = cloud
         self._clock = clock
@@ -170,7 +176,8 @@ class Runner:
         return reports.Result(ref, decision.outcome, list(decision.reasons), trace.calls)
 
     def _decide(self, ref, checker, budget, dry_run, trace) -> Decision:
-        facts = Facts(ref=ref, started_after_deadline=budget.past_deadline())
+        facts = Facts(ref=ref, started_after_deadline=budget.past_deadline(),
+                      owner_unknown=accounts.unknown_reason(self.account) if self.account.unknown else None)
         kept = True  # what a granted slot counts as if anything goes wrong: an unbind, maybe
         try:
             for _ in range(_MAX_STEPS):
@@ -264,15 +271,18 @@ class Runner:
 
     def _finish(self, report: dict, started: float) -> dict:
         report["elapsed_ms"] = int((self._clock() - started) * 1000)
+        report["account"] = self.account.as_dict()
         report = reports.scrub(report, _secrets(self.settings))
         calls = [c for r in report["results"] for c in r["calls"]]
         # A shared call (a service list asked for many buckets) is listed with each; count it once.
         total = sum(1 for c in calls if not c.get("shared")) + len(
             {(c["api"], c["request_id"]) for c in calls if c.get("shared")})
         total += len(report.get("discovery", {}).get("request_ids", []))
+        total += 1 if self.account.request_id or self.account.error else 0
         self._log.emit({"msg": "run", "run_id": report["run_id"], "ok": report["ok"],
                         "trigger": report["trigger"], "dry_run": report["dry_run"],
                         "summary": report["summary"], "buckets": len(report["results"]), "calls": total,
+                        "account": report["account"],
                         "elapsed_ms": report["elapsed_ms"], "error": report.get("error"),
                         "settings": public_view(self.settings)})
         return report
@@ -301,7 +311,8 @@ def failure(code: str, message: str, log: reports.JsonLog, run_id=None, trigger=
 
 
 def handle(event, context, settings: Union[Settings, SettingsError], *, connect_fn=connect,
-           log: Optional[reports.JsonLog] = None, **runner_options) -> dict:
+           log: Optional[reports.JsonLog] = None, identity: Optional[accounts.Identity] = None,
+           **runner_options) -> dict:
     """The whole invocation. Returns the report; never raises (a retried invocation would only
     redo the work, and the next sweep reconciles whatever this one could not do)."""
     started = runner_options.get("clock", time.monotonic)()
@@ -321,8 +332,13 @@ def handle(event, context, settings: Union[Settings, SettingsError], *, connect_
     try:
         if members.applies(trigger, settings):
             return members.handle(trigger, context, settings, connect_fn=connect_fn, log=log, started=started,
-                                  **runner_options)
-        runner = Runner(settings, connect_fn(settings), log=log, **runner_options)
+                                  identity=identity or accounts.Identity(), **runner_options)
+        cloud = connect_fn(settings)
+        # Whose buckets: TENCENTCLOUD_APPID, else CAM once per container (`identity`, kept by handler.py).
+        account = (identity or accounts.Identity()).resolve(settings.appid, cloud.appid)
+        if account.appid and account.appid != settings.appid:
+            settings = replace(settings, appid=account.appid)
+        runner = Runner(settings, cloud, log=log, account=account, **runner_options)
         return runner.run(trigger, context, started=started)
     except Exception as exc:  # a fault of ours: report it, and unbind nothing more
         return failure("internal_error", f"{type(exc).__name__}: {exc}"[:300], log, run_id, trigger.kind,

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Optional
 
-from . import accounts
+from . import org
 from .buckets import InvalidBucket, validate_appid, validate_region
 
 SERVICES = ("media", "pic", "doc", "asr", "file", "ai")
@@ -40,7 +40,7 @@ class Settings:
     blocking_services: frozenset[str] = frozenset(SERVICES)
     appid: Optional[str] = None
     credentials: Credentials = field(default=Credentials("", ""), repr=False)
-    fanout: accounts.FanoutSettings = accounts.FanoutSettings()
+    fanout: org.FanoutSettings = org.FanoutSettings()
 
     def region_allowed(self, region: str) -> bool:
         return not self.regions or region in self.regions
@@ -112,8 +112,8 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         raise SettingsError("CI_UNBIND_TAG_KEY and CI_UNBIND_PROTECT_TAG_KEY must differ")
 
     try:
-        fanout = accounts.load(env)
-    except accounts.AccountsError as err:
+        fanout = org.load(env)
+    except org.AccountsError as err:
         raise SettingsError(str(err)) from None
 
     return Settings(

@@ -14,9 +14,10 @@ POLICY = ROOT / "deploy" / "cam-policy.json"
 # What the central function adds when it works over member accounts (docs/accounts.md).
 CENTRAL_POLICY = ROOT / "deploy" / "cam-policy-central.json"
 TESTS = ROOT / "tests"
-# The services the function calls. The fake also serves EventBridge, for setup-eventbridge, which
-# runs with the operator's keys and is no business of the function's role.
-FUNCTION_SERVICES = ("ci", "cos", "tag", "sts", "scf")
+# The services the function calls (CAM: GetUserAppId only; STS and SCF for many accounts). The fake also serves EventBridge and
+# CAM's role calls, for setup-eventbridge, setup-role and teardown, which run with the operator's
+# keys on a fake of their own and are no business of the function's role.
+FUNCTION_SERVICES = ("ci", "cos", "tag", "cam", "sts", "scf")
 
 # Filled over a run by tests/conftest.py (kept here, in one module object, for the final test to
 # read): the CAM actions the fake served to product tests, and whether the run is partial.

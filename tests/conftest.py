@@ -20,9 +20,10 @@ SECRET_ID = "AKIDTESTEXAMPLE0000"
 SECRET_KEY = "test-secret-key-0000"
 TOKEN = "test-session-token-0000"
 CONTEXT = {"request_id": "req-test-0001", "time_limit_in_ms": 60000, "function_name": "cos-ci-unbinder"}
-# The function's environment in tests: live mode unless a test says otherwise.
+# The function's environment in tests: live mode unless a test says otherwise; the APPID as SCF
+# injects it (tests/test_account.py runs without it, where CAM GetUserAppId is asked instead).
 BASE_ENV = {"TENCENTCLOUD_SECRETID": SECRET_ID, "TENCENTCLOUD_SECRETKEY": SECRET_KEY,
-            "TENCENTCLOUD_SESSIONTOKEN": TOKEN, "CI_UNBIND_DRY_RUN": "false"}
+            "TENCENTCLOUD_SESSIONTOKEN": TOKEN, "CI_UNBIND_DRY_RUN": "false", "TENCENTCLOUD_APPID": APPID}
 
 # Same retries as production, without the waits between them.
 FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0, max_wait=0, sleep=lambda _s: None)

@@ -4,7 +4,7 @@ each with a role the central account may assume, and this function deployed on t
 import io
 import json
 
-from lib import roles, run
+from lib import members, roles, run
 from lib.report import JsonLog
 from tests.conftest import APPID, BASE_ENV, CONTEXT, REGION, SECRET_ID, SECRET_KEY, TOKEN, fast_connect
 
@@ -43,6 +43,7 @@ class Org:
         self.stream = io.StringIO()
         self.log = JsonLog(stream=self.stream, secrets=[SECRET_ID, SECRET_KEY, TOKEN])
         roles.CACHE.clear()
+        members._MEMBER_IDENTITIES.clear()
 
     def settings(self, env=None):
         return run.cold_start({**self.env, **(env or {})})

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lib.accounts import SELF, FanoutSettings, RoleArn, parse_role_arn
+from lib.org import SELF, FanoutSettings, RoleArn, parse_role_arn
 from lib.settings import SettingsError, load, public_view
 from lib.shard import InvalidShard, Shard, check, parse_block
 

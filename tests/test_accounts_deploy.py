@@ -4,7 +4,7 @@ import json
 
 import yaml
 
-from lib.accounts import parse_role_arn
+from lib.org import parse_role_arn
 from tests.cam_policy import CENTRAL_POLICY, load_policy
 from tests.conftest import ROOT
 

@@ -3,8 +3,6 @@
 import subprocess
 import sys
 
-import pytest
-
 from lib.ops.cli import main
 from tests.conftest import ROOT
 
@@ -23,15 +21,19 @@ def rows(text):
 
 
 def test_demo_dry_run(capsys):
-    assert main(["invoke", str(ROOT / "events/manual.json"), "--simulate"]) == 0
+    # 1: the demo has blocked buckets, which need a person
+    assert main(["invoke", str(ROOT / "events/manual.json"), "--simulate"]) == 1
     out = capsys.readouterr().out
     assert rows(out) == DEMO_DRY
-    assert "(dry run)" in out
+    assert "(simulated, dry run)" in out and "LIVE" not in out
+    assert out.splitlines()[0].endswith("for APPID 1250000000 (from CAM GetUserAppId)")
 
 
 def test_demo_apply(capsys):
-    assert main(["invoke", str(ROOT / "events/manual.json"), "--simulate", "--apply"]) == 0
-    got = rows(capsys.readouterr().out)
+    assert main(["invoke", str(ROOT / "events/manual.json"), "--simulate", "--apply"]) == 1
+    out = capsys.readouterr().out
+    assert "LIVE" not in out and "(simulated, unbinds applied to the fake cloud)" in out
+    got = rows(out)
     assert got["demo-clean-1250000000"] == "unbound"
     assert got["demo-hidden-review-1250000000"] == "refused"
 
@@ -45,7 +47,7 @@ def test_env_cannot_make_the_cli_live_without_apply(capsys, monkeypatch):
 def test_demo_sweep_json(capsys):
     import json
 
-    assert main(["invoke", str(ROOT / "events/timer.json"), "--simulate", "--json"]) == 0
+    assert main(["invoke", str(ROOT / "events/timer.json"), "--simulate", "--json"]) == 1  # blocked buckets
     report = json.loads(capsys.readouterr().out)
     assert report["trigger"] == "timer" and report["ok"] is True
     assert report["discovery"]["buckets"] == len(report["results"]) >= 10
@@ -58,15 +60,15 @@ def test_without_credentials_the_real_mode_refuses(capsys, monkeypatch):
     assert "TENCENTCLOUD_SECRETID" in capsys.readouterr().err
 
 
-def test_scenario_needs_simulate():
-    with pytest.raises(SystemExit):
-        main(["invoke", str(ROOT / "events/manual.json"), "--scenario", "x.json"])
+def test_scenario_needs_simulate(capsys):
+    assert main(["invoke", str(ROOT / "events/manual.json"), "--scenario", "x.json"]) == 2
+    assert "--scenario goes with --simulate" in capsys.readouterr().err
 
 
 def test_module_entry_point_runs():
     proc = subprocess.run([sys.executable, "-m", "lib", "invoke", "events/manual-dry-run.json", "--simulate"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 0, proc.stderr  # two would_unbind: nothing needs a person
     assert "demo-clean-1250000000" in proc.stdout and "would_unbind" in proc.stdout
 
 
@@ -86,7 +88,7 @@ class Tty:
 
 def test_progress_only_on_a_terminal():
     from lib.buckets import BucketRef
-    from lib.ops.cli import Progress
+    from lib.ops.output import Progress
     from lib.report import Result
 
     result = Result(BucketRef("ap-guangzhou", "a-1250000000"), "skipped")

@@ -245,4 +245,5 @@ def test_missing_uin(eb_cloud, capsys):
 ])
 def test_bad_options_are_refused_before_any_call(eb_cloud, capsys, args, word):
     code, _, err = setup_cli(capsys, *args)
-    assert code == 1 and word in err and not eb_cloud.calls
+    # Bad arguments: the command could not start (exit 2), one line, nothing sent.
+    assert code == 2 and word in err and err.count("\n") == 1 and not eb_cloud.calls

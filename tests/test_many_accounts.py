@@ -6,7 +6,7 @@ import json
 import pytest
 
 from lib import roles
-from tests.conftest import APPID, REGION, SECRET_ID, SECRET_KEY, TOKEN, manual
+from tests.conftest import APPID, REGION, SECRET_ID, SECRET_KEY, TOKEN, codes, manual
 from tests.org import CENTRAL_UIN, Org, add_member, member_appid, member_uin
 
 TIMER = {"Type": "Timer", "TriggerName": "sweep-hourly", "Time": "2026-11-29T17:17:00Z", "Message": ""}
@@ -59,13 +59,31 @@ def test_forged_shard_can_do_no_more_than_a_manual_event(cloud):
     org = Org(cloud, {"CI_UNBIND_ACCOUNTS": arn})
     report = org(shard(arn, f"central-{APPID}", f"clean-{member_appid(1)}"))
     by_bucket = {r["bucket"]: r for r in report["results"]}
-    assert by_bucket[f"central-{APPID}"]["outcome"] == "error"
-    assert by_bucket[f"central-{APPID}"]["reasons"][0]["service_code"] == "AccessDenied"
+    # The member's APPID (CAM GetUserAppId with the member's keys) makes ours another account's.
+    assert report["account"] == {"appid": member_appid(1), "source": "cam", "request_id": report["account"]["request_id"]}
+    assert by_bucket[f"central-{APPID}"]["outcome"] == "skipped"
+    assert by_bucket[f"central-{APPID}"]["reasons"][0]["code"] == "foreign_account"
+    assert cloud.count(bucket=f"central-{APPID}") == 0
     assert by_bucket[f"clean-{member_appid(1)}"]["outcome"] == "skipped"  # the live tags say not requested
     assert cloud.count(endpoint="PUT /?unbind") == 0 and cloud.bucket(f"central-{APPID}").ci_status == "on"
     member.bucket(f"clean-{member_appid(1)}").tags["ci-unbind"] = "true"
     dry = org(shard(arn, f"clean-{member_appid(1)}", dry_run=True))
     assert dry["dry_run"] is True and dry["summary"] == {"would_unbind": 1}
+    assert cloud.count(endpoint="PUT /?unbind") == 0
+
+
+def test_member_whose_appid_cannot_be_found_unbinds_nothing(cloud):
+    """Should CAM not answer for the member, ownership is unknown and nothing is unbound."""
+    cloud.add_bucket(f"central-{APPID}", REGION, tags={"ci-unbind": "true"})
+    _, arn = add_member(cloud, 1, ["clean"])
+    cloud.inject("cam:GetUserAppId", code="InternalError")
+    org = Org(cloud, {"CI_UNBIND_ACCOUNTS": arn})
+    report = org(shard(arn, f"central-{APPID}", f"clean-{member_appid(1)}"))
+    assert report["ok"] is False and report["account"]["appid"] is None
+    by_bucket = {r["bucket"]: r for r in report["results"]}
+    assert by_bucket[f"clean-{member_appid(1)}"]["outcome"] == "error"
+    assert "appid_unknown" in codes(by_bucket[f"clean-{member_appid(1)}"])
+    assert "appid_unknown" in codes(by_bucket[f"central-{APPID}"])
     assert cloud.count(endpoint="PUT /?unbind") == 0
 
 

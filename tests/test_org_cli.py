@@ -46,4 +46,4 @@ def test_org_scenario_fanned_out(capsys, monkeypatch):
     main(["invoke", TIMER, "--simulate", "--scenario", ORG])
     text = capsys.readouterr().out
     assert "shard 5/5 100000000102 (member): 2 buckets, started as fakeinv" in text
-    assert "shard 2/5 of cli-" in text
+    assert "shard 2/5 of run cli-" in text

@@ -112,6 +112,7 @@ class AccountView:
     def __init__(self, cloud, account):
         self._cloud = cloud
         self.account = account
+        self.cam = getattr(account, "cam", cloud.cam)
 
     def __getattr__(self, name):
         return getattr(self._cloud, name)

@@ -11,6 +11,7 @@ import responses
 
 from . import auth, urls
 from .calllog import Call, CallLog
+from .cam_models import Cam
 from .eb_models import EventBridge
 from .faults import Fault, FaultSet
 from .models import Account, Bucket, OtherResource
@@ -81,6 +82,8 @@ class FakeCloud:
         self.keys.add(secret_id, secret_key, self.account, token)
         self.sts = Sts(self)
         self.scf = Scf(concurrency=scf_concurrency)
+        self.cam = Cam(appid, self.account.lock, self.account.now)
+        self.account.cam = self.cam
         self.secret_id = secret_id
         self.secret_key = secret_key
         self.token = token
@@ -144,6 +147,7 @@ class FakeCloud:
         """Another account, with its own buckets, tags and CI state (and its own keys, when given)."""
         account = Account(appid, clock=self.account.clock, unbind_settle_reads=self.unbind_settle_reads, uin=uin)
         self.members[uin] = account
+        account.cam = Cam(appid, account.lock, account.now)  # GetUserAppId answers this account's APPID
         if secret_id:
             self.keys.add(secret_id, secret_key or "", account)
         return account

@@ -128,3 +128,16 @@ def create_target(eb, region: str, params: dict) -> dict:
                            params.get("Type"), description.get("ResourceDescription"), batch=bool(batch),
                            batch_timeout=params.get("BatchTimeout"), batch_event_count=params.get("BatchEventCount"))
     return {"TargetId": target.id}
+
+
+@_api
+def delete_target(eb, region: str, params: dict) -> dict:
+    eb.delete_target(region, _required(params, "EventBusId"), _required(params, "RuleId"),
+                     _required(params, "TargetId"))
+    return {}
+
+
+@_api
+def delete_rule(eb, region: str, params: dict) -> dict:
+    eb.delete_rule(region, _required(params, "EventBusId"), _required(params, "RuleId"))
+    return {}

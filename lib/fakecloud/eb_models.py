@@ -238,6 +238,23 @@ class EventBridge:
             self.targets[target.id] = target
             return target
 
+    def delete_target(self, region: str, bus_id: str, rule_id: str, target_id) -> None:
+        with self.lock:
+            rule = self.rule(region, bus_id, rule_id)
+            target = self.targets.get(target_id) if isinstance(target_id, str) else None
+            if target is None or target.rule is not rule:
+                raise EbError("ResourceNotFound.Target", f"The target {target_id} does not exist.")
+            del self.targets[target.id]
+
+    def delete_rule(self, region: str, bus_id: str, rule_id: str) -> None:
+        with self.lock:
+            rule = self.rule(region, bus_id, rule_id)
+            # Whether the service deletes a rule's targets with it is not documented: the fake refuses,
+            # so a test sees teardown remove the targets first, which is right either way.
+            if any(t.rule is rule for t in self.targets.values()):
+                raise EbError("FailedOperation.DeleteRule", "The rule still has targets; delete them first.")
+            del self.rules[rule.id]
+
     def targets_of(self, region: str, bus_id: str, rule_id: str) -> list[Target]:
         with self.lock:
             rule = self.rule(region, bus_id, rule_id)

@@ -36,42 +36,66 @@ _FAULT = {"target", "status", "code", "message", "body", "latency", "connection_
           "with_resource", "after"}
 
 
-def _check_keys(obj: dict, allowed, where: str) -> None:
+class ScenarioError(ValueError):
+    """A scenario that cannot be loaded; the message says where and what, in one line."""
+
+
+def _check_keys(obj: dict, allowed, where: str, required=()) -> None:
     if not isinstance(obj, dict):
-        raise ValueError(f"{where}: expected an object")
+        raise ScenarioError(f"{where}: expected an object")
     extra = set(obj) - allowed
     if extra:
-        raise ValueError(f"{where}: unknown keys {sorted(extra)}")
+        raise ScenarioError(f"{where}: unknown keys {sorted(extra)}")
+    missing = [k for k in required if k not in obj]
+    if missing:
+        raise ScenarioError(f"{where}: needs {' and '.join(missing)}")
+
+
+def _list(scenario: dict, key: str) -> list:
+    value = scenario.get(key, [])
+    if not isinstance(value, list):
+        raise ScenarioError(f"{key}: expected a list")
+    return value
 
 
 def load_scenario(cloud, scenario: Union[str, "os.PathLike", dict]):
-    """Add the scenario's buckets, resources and faults to `cloud`; returns the cloud."""
+    """Add the scenario's buckets, resources and faults to `cloud`; returns the cloud.
+
+    Raises ScenarioError for anything unusable (a bad value is named with where it is)."""
     if not isinstance(scenario, dict):
-        with open(scenario, encoding="utf-8") as f:
-            scenario = json.load(f)
+        try:
+            with open(scenario, encoding="utf-8") as f:
+                scenario = json.load(f)
+        except (OSError, ValueError) as err:
+            raise ScenarioError(f"{scenario}: {err}") from None
     _check_keys(scenario, _TOP, "scenario")
+    try:
+        return _load(cloud, scenario)
+    except ScenarioError:
+        raise
+    except (ValueError, TypeError, KeyError) as err:  # a value the models refuse
+        raise ScenarioError(f"{type(err).__name__}: {err}") from None
+
+
+def _load(cloud, scenario: dict):
     appid = scenario.get("appid")
     if appid is not None and str(appid) != cloud.appid:
-        raise ValueError(f"scenario is for APPID {appid}, the fake cloud is {cloud.appid}")
+        raise ScenarioError(f"scenario is for APPID {appid}, the fake cloud is {cloud.appid}")
 
-    _add_buckets(cloud, scenario.get("buckets", []), "")
-    for i, spec in enumerate(scenario.get("other_resources", [])):
-        _check_keys(spec, {"resource", "tags"}, f"other_resources[{i}]")
-        cloud.add_other_resource(spec["resource"], spec.get("tags", {}))
+    _add_buckets(cloud, _list(scenario, "buckets"), "")
+    _add_other(cloud, _list(scenario, "other_resources"), "")
 
-    for i, spec in enumerate(scenario.get("accounts", [])):
+    for i, spec in enumerate(_list(scenario, "accounts")):
         where = f"accounts[{i}]"
-        _check_keys(spec, _ACCOUNT, where)
+        _check_keys(spec, _ACCOUNT, where, required=("uin", "appid"))
         account = cloud.add_account(str(spec["uin"]), str(spec["appid"]))
-        _add_buckets(account, spec.get("buckets", []), f"{where}.")
-        for j, res in enumerate(spec.get("other_resources", [])):
-            _check_keys(res, {"resource", "tags"}, f"{where}.other_resources[{j}]")
-            account.add_other_resource(res["resource"], res.get("tags", {}))
+        _add_buckets(account, _list(spec, "buckets"), f"{where}.")
+        _add_other(account, _list(spec, "other_resources"), f"{where}.")
         if spec.get("role"):
             cloud.sts.add_role(account, spec["role"], spec.get("trusted", [cloud.account.uin]))
 
-    for i, spec in enumerate(scenario.get("faults", [])):
-        _check_keys(spec, _FAULT, f"faults[{i}]")
+    for i, spec in enumerate(_list(scenario, "faults")):
+        _check_keys(spec, _FAULT, f"faults[{i}]", required=("target",))
         spec = dict(spec)
         cloud.inject(spec.pop("target"), **spec)
     return cloud
@@ -82,11 +106,17 @@ def role_arns(cloud) -> list[str]:
     return sorted(cloud.sts.roles)
 
 
+def _add_other(target, specs, prefix: str) -> None:
+    for i, spec in enumerate(specs):
+        _check_keys(spec, {"resource", "tags"}, f"{prefix}other_resources[{i}]", required=("resource",))
+        target.add_other_resource(spec["resource"], spec.get("tags", {}))
+
+
 def _add_buckets(target, specs, prefix: str) -> None:
     """Buckets into the central cloud or a member account (both take add_bucket alike)."""
     for i, spec in enumerate(specs):
         where = f"{prefix}buckets[{i}]"
-        _check_keys(spec, _BUCKET, where)
+        _check_keys(spec, _BUCKET, where, required=("name", "region"))
         bucket = target.add_bucket(spec["name"], spec["region"], tags=spec.get("tags"),
                                    ci_status=spec.get("ci_status", "on"), create_time=spec.get("create_time"),
                                    tag_resource_form=spec.get("tag_resource_form"))
@@ -94,7 +124,7 @@ def _add_buckets(target, specs, prefix: str) -> None:
             bucket.enable_service(service)
         for hidden in spec.get("hidden", []):
             if hidden not in HIDDEN_CONFIGS:
-                raise ValueError(f"{where}: hidden config {hidden!r} not in {HIDDEN_CONFIGS}")
+                raise ScenarioError(f"{where}: hidden config {hidden!r} not in {HIDDEN_CONFIGS}")
             bucket.hidden.add(hidden)
         for j, wf in enumerate(spec.get("workflows", [])):
             _check_keys(wf, _WORKFLOW, f"{where}.workflows[{j}]")

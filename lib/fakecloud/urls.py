@@ -3,7 +3,7 @@
 import re
 from typing import Callable, NamedTuple, Optional
 
-from . import ci_handlers, cos_handlers, eb_handlers, scf_handlers, sts_handlers, tag_handlers
+from . import cam_handlers, ci_handlers, cos_handlers, eb_handlers, scf_handlers, sts_handlers, tag_handlers
 from .wire import Request
 
 _BUCKET = r"(?P<bucket>[a-z0-9][a-z0-9-]*-[0-9]+)"
@@ -17,15 +17,16 @@ HOSTS = {
     "cos_bucket": re.compile(rf"^{_BUCKET}\.cos\.{_REGION}\.myqcloud\.com$"),
     "tag": re.compile(rf"^tag(?:\.{_REGION})?\.tencentcloudapi\.com$"),
     "eb": re.compile(rf"^eb(?:\.{_REGION})?\.tencentcloudapi\.com$"),
+    "cam": re.compile(r"^cam\.tencentcloudapi\.com$"),
     "sts": re.compile(rf"^sts(?:\.{_REGION})?\.tencentcloudapi\.com$"),
     "scf": re.compile(rf"^scf(?:\.{_REGION})?\.tencentcloudapi\.com$"),
 }
 
 # Which service's conventions (error body, request-id header, auth) a host kind follows.
 HOST_SERVICE = {"ci_bucket": "ci", "pic_bucket": "ci", "ci_service": "ci", "cos_bucket": "cos", "tag": "tag",
-                "eb": "eb", "sts": "sts", "scf": "scf"}
+                "eb": "eb", "cam": "cam", "sts": "sts", "scf": "scf"}
 # Services on API 3.0: JSON, TC3 signatures scoped to the service name, the action in X-TC-Action.
-API3_SERVICES = ("tag", "eb", "sts", "scf")
+API3_SERVICES = ("tag", "eb", "cam", "sts", "scf")
 
 
 class Route(NamedTuple):
@@ -82,7 +83,11 @@ ROUTES = (
         ("ListEventBuses", eb_handlers.list_event_buses), ("ListRules", eb_handlers.list_rules),
         ("GetRule", eb_handlers.get_rule), ("CreateRule", eb_handlers.create_rule),
         ("UpdateRule", eb_handlers.update_rule), ("ListTargets", eb_handlers.list_targets),
-        ("CreateTarget", eb_handlers.create_target))),
+        ("CreateTarget", eb_handlers.create_target), ("DeleteTarget", eb_handlers.delete_target),
+        ("DeleteRule", eb_handlers.delete_rule))),
+    # CAM: the function asks GetUserAppId; setup-role and teardown --role make the rest.
+    *(Route(("cam",), ("POST", "GET"), "/", action, f"cam:{action}", f"cam:{action}", handler)
+      for action, handler in cam_handlers.ACTIONS.items()),
 )
 
 ENDPOINTS = tuple(r.endpoint for r in ROUTES)

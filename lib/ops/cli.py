@@ -1,195 +1,286 @@
-"""Command line: run the handler's own path on an event file, against the fake or the real cloud.
+"""cos-ci-unbinder: the operator's command line (also `python -m lib`).
 
-    python -m lib invoke EVENT.json [--simulate [--scenario FILE]] [--apply] [--json] [--logs]
-    python -m lib setup-eventbridge --uin UIN [--region R] [--function F] [--namespace N]
-                                    [--qualifier Q] [--rule-name R] [--event-bus-id ID] [--dry-run]
-
-Dry run unless --apply, whatever CI_UNBIND_DRY_RUN says: a person at a terminal opts in to change.
+One function per subcommand (`cmd_<name>`), each given the parsed arguments and returning the
+exit code; `main` parses and dispatches. Whatever goes wrong before a run starts is one line on
+stderr and exit code 2, never a traceback.
 """
 
 import argparse
-import json
 import os
 import sys
-import uuid
 
-from .. import run
-from ..report import JsonLog
-from ..settings import SettingsError
-from . import eventbridge, org
+from .. import __version__
+from . import eventbridge, member_role, roles
+from .errors import START_FAILED, CliError, one_line
 
-SIM_CREDENTIALS = {"TENCENTCLOUD_SECRETID": "AKIDSIMULATEDEXAMPLE", "TENCENTCLOUD_SECRETKEY": "simulated-secret-key"}
-
-
-def _reason_text(reason: dict) -> str:
-    code = reason.get("code", "?")
-    details = [f"{k}={v}" for k, v in reason.items() if k != "code" and v not in (None, "", [], {})]
-    return code + (" " + " ".join(details) if details else "")
+PROG = "cos-ci-unbinder"
+EXIT_CODES = """exit codes:
+  0  the run finished and nothing needs a person
+  1  the run finished and some bucket needs a person (blocked, refused, error) or the report is not ok;
+     for validate, setup-role, setup-eventbridge and teardown: something is wrong or a call failed
+  2  the run could not start: bad arguments, a bad input file, bad settings, no credentials, or a
+     live run that was not confirmed"""
 
 
-def table(report: dict) -> str:
-    rows = [("BUCKET", "REGION", "OUTCOME", "REASONS")]
-    for r in report["results"]:
-        reasons = "; ".join(_reason_text(x) for x in r["reasons"]) or "-"
-        rows.append((r["bucket"], r["region"], r["outcome"], reasons))
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    lines = ["  ".join(cell.ljust(widths[i]) if i < 3 else cell for i, cell in enumerate(row)) for row in rows]
-    summary = ", ".join(f"{k}: {v}" for k, v in report["summary"].items()) or "nothing to do"
-    mode = "dry run" if report["dry_run"] else "LIVE"
-    lines.append("")
-    lines.append(f"{report['trigger'] or '-'} run {report['run_id']} ({mode}): {summary}")
-    if report.get("shard"):
-        lines.append(f"shard {report['shard']['index'] + 1}/{report['shard']['of']} of {report['shard']['coordinator_run_id']}"
-                     f" for {report['shard']['account']}")
-    lines.extend(org.lines(report))
-    if report.get("error"):
-        lines.append("error: " + _reason_text(report["error"]))
-    for ignored in report.get("ignored", []):
-        lines.append("ignored event: " + _reason_text({"code": ignored.get("reason", "?"), **{
-            k: v for k, v in ignored.items() if k != "reason"}}))
-    return "\n".join(lines)
-
-
-class Progress:
-    """A progress bar on a terminal (stderr); nothing at all when stderr is not one, so it never
-    reaches a log."""
-
-    WIDTH = 30
-
-    def __init__(self, stream=None):
-        self._stream = stream or sys.stderr
-        self._shown = False
-        self.enabled = self._stream.isatty()
-
-    def __call__(self, result, done: int, total: int):
-        if not self.enabled:
-            return
-        filled = self.WIDTH * done // max(total, 1)
-        bar = "#" * filled + "." * (self.WIDTH - filled)
-        self._stream.write(f"\r  [{bar}] {done}/{total} buckets (last: {result.ref.bucket} {result.outcome})\x1b[K")
-        self._stream.flush()
-        self._shown = True
-
-    def done(self):
-        if self._shown:
-            self._stream.write("\n")
-
-
-class _Discard:
-    def write(self, _text):
-        pass
-
-    def flush(self):
-        pass
-
-
-def _log(args, env) -> JsonLog:
-    """The function's log lines: to stderr with --logs, else nowhere; secrets scrubbed either way."""
-    secrets = [env.get(k, "") for k in ("TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRETKEY",
-                                        "TENCENTCLOUD_SESSIONTOKEN")]
-    return JsonLog(stream=sys.stderr if args.logs else _Discard(), secrets=secrets)
-
-
-def invoke(args) -> int:
-    with open(args.event, encoding="utf-8") as fh:
-        try:
-            event = json.load(fh)
-        except ValueError as err:
-            print(f"{args.event}: not JSON: {err}", file=sys.stderr)
-            return 2
-    env = dict(os.environ)
-    env["CI_UNBIND_DRY_RUN"] = "false" if args.apply else "true"
-    context = {"request_id": f"cli-{uuid.uuid4()}", "time_limit_in_ms": args.time_limit * 1000}
-    progress = Progress()
-
-    if args.simulate:
-        from ..fakecloud import DEMO_SCENARIO, FakeCloud, load_scenario
-
-        env.update(SIM_CREDENTIALS)
-        env.pop("TENCENTCLOUD_SESSIONTOKEN", None)
-        log = _log(args, env)
-        cloud = FakeCloud(secret_id=SIM_CREDENTIALS["TENCENTCLOUD_SECRETID"],
-                          secret_key=SIM_CREDENTIALS["TENCENTCLOUD_SECRETKEY"])
-        with cloud:
-            load_scenario(cloud, args.scenario or DEMO_SCENARIO)
-            org.prepare(cloud, env, log)
-            context.update(org.CONTEXT)
-            report = run.handle(event, context, run.cold_start(env), log=log, progress=progress)
-            workers = org.worker_reports(cloud)
-    else:
-        log = _log(args, env)
-        settings = run.cold_start(env)
-        if not isinstance(settings, SettingsError) and not settings.credentials:
-            print("set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY (and TENCENTCLOUD_SESSIONTOKEN for "
-                  "temporary keys), or use --simulate", file=sys.stderr)
-            return 2
-        report = run.handle(event, context, settings, log=log, progress=progress)
-        workers = []
-    progress.done()
-    if args.json:
-        print(json.dumps({**report, "shard_reports": workers} if workers else report, indent=2, ensure_ascii=False))
-    else:
-        print("\n\n".join([table(report)] + [table(w) for w in workers]))
-    return 0 if report["ok"] else 1
-
-
-def setup_eventbridge(args) -> int:
-    secret_id = os.environ.get("TENCENTCLOUD_SECRETID", "")
-    secret_key = os.environ.get("TENCENTCLOUD_SECRETKEY", "")
+def _keys(purpose: str):
+    secret_id = os.environ.get("TENCENTCLOUD_SECRETID", "").strip()
+    secret_key = os.environ.get("TENCENTCLOUD_SECRETKEY", "").strip()
     if not (secret_id and secret_key):
-        print("set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY (and TENCENTCLOUD_SESSIONTOKEN for temporary "
-              "keys) to a user allowed to manage EventBridge rules", file=sys.stderr)
-        return 2
-    uin = args.uin or os.environ.get("TENCENTCLOUD_UIN", "")
-    if not uin:
-        print("give the account ID (UIN) the function belongs to: --uin or TENCENTCLOUD_UIN", file=sys.stderr)
-        return 2
-    options = eventbridge.Options(uin=uin, region=args.region, function=args.function, namespace=args.namespace,
-                                  qualifier=args.qualifier, rule_name=args.rule_name,
-                                  event_bus_id=args.event_bus_id)
+        raise CliError("set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY (and TENCENTCLOUD_SESSIONTOKEN for "
+                       f"temporary keys) to a user allowed to {purpose}")
+    return secret_id, secret_key, os.environ.get("TENCENTCLOUD_SESSIONTOKEN", "").strip() or None
+
+
+def _connect(cls, purpose: str, *args):
     try:
-        api = eventbridge.EbApi.connect(secret_id, secret_key, os.environ.get("TENCENTCLOUD_SESSIONTOKEN") or None,
-                                        args.region)
-    except ImportError:
-        print("the EventBridge SDK is missing: pip install -r requirements-dev.txt", file=sys.stderr)
-        return 2
+        return cls.connect(*_keys(purpose), *args)
+    except ImportError as err:
+        raise CliError(f"an SDK is missing ({err.name}): pip install -r requirements-dev.txt") from None
+
+
+def _checked(options):
+    """Options checked before any key is looked at or any call made: a bad one is exit 2."""
+    try:
+        return options.validate()
+    except eventbridge.SetupError as err:
+        raise CliError(str(err)) from None
+
+
+def _failed(command: str, err: eventbridge.SetupError) -> int:
+    print(one_line(f"{command}: {err}"), file=sys.stderr)
+    return 1
+
+
+# --- subcommands ---------------------------------------------------------------------------------
+
+
+def cmd_invoke(args) -> int:
+    from .invoking import invoke
+
+    return invoke(args)
+
+
+def cmd_generate_event(args) -> int:
+    import json
+
+    from .sample_events import generate
+
+    print(json.dumps(generate(args.kind, args.bucket, args.region, dry_run=args.dry_run), indent=2))
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from .validate import read_env_file, validate
+
+    env, source = (read_env_file(args.env_file), args.env_file) if args.env_file else (dict(os.environ),
+                                                                                       "environment")
+    findings = validate(env, source)
+    print("\n".join(findings.lines()))
+    return 1 if findings.problems else 0
+
+
+def cmd_setup_role(args) -> int:
+    from .camapi import CamApi
+
+    options = _checked(roles.RoleOptions(role=args.role_name, policy=args.policy_name, appid=args.appid))
+    if args.member or args.central_uin:
+        options = _checked(member_options(args, options))
+    api = _connect(CamApi, "manage CAM roles and policies")
+    try:
+        changes = roles.setup_role(api, options, dry_run=args.dry_run)
+    except eventbridge.SetupError as err:
+        return _failed("setup-role", err)
+    print("\n".join(changes.lines("nothing to change: the role, its policy and the attachment are in place")))
+    return 0
+
+
+def member_options(args, options):
+    """The member role's options: its own default names, trusted by the central account."""
+    from dataclasses import replace
+
+    if not (args.member and args.central_uin):
+        raise CliError("--member and --central-uin go together")
+    try:
+        trust = member_role.trust_statement(args.central_uin)
+    except eventbridge.SetupError as err:
+        raise CliError(str(err)) from None
+    return replace(options, trust=trust,
+                   role=member_role.ROLE_NAME if args.role_name == roles.ROLE_NAME else args.role_name,
+                   policy=member_role.POLICY_NAME if args.policy_name == roles.POLICY_NAME else args.policy_name)
+
+
+def cmd_teardown(args) -> int:
+    from . import teardown
+    from .camapi import CamApi
+    from .confirm import ask_yes
+
+    options = _checked(_eb_options(args))
+    role_options = _checked(roles.RoleOptions(role=args.role_name, policy=args.policy_name))
+    apis = {"eb": _connect(eventbridge.EbApi, "manage EventBridge rules", args.region)}
+    if args.role:
+        apis["cam"] = _connect(CamApi, "manage CAM roles and policies")
+    plan = teardown.Plan()
+    try:
+        teardown.plan_eventbridge(apis["eb"], options, plan)
+        if args.role:
+            teardown.plan_role(apis["cam"], role_options, plan)
+    except eventbridge.SetupError as err:
+        return _failed("teardown", err)
+    print("\n".join(plan.lines()))
+    if not plan.steps:
+        return 0
+    if args.dry_run:
+        print("dry run: nothing was deleted")
+        return 0
+    ask_yes(args.yes, "delete these")
+    try:
+        teardown.carry_out(plan, apis, say=print)
+    except eventbridge.SetupError as err:
+        return _failed("teardown", err)
+    return 0
+
+
+def cmd_setup_eventbridge(args) -> int:
+    options = _checked(_eb_options(args))
+    api = _connect(eventbridge.EbApi, "manage EventBridge rules", args.region)
     try:
         outcome = eventbridge.setup(api, options, dry_run=args.dry_run)
     except eventbridge.SetupError as err:
-        print(f"setup-eventbridge: {err}", file=sys.stderr)
-        return 1
+        return _failed("setup-eventbridge", err)
     print("\n".join(outcome.lines()))
     return 0
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lib", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("invoke", help="run an event through the handler's path")
-    p.add_argument("event", help="an event file, e.g. events/manual.json")
-    p.add_argument("--simulate", action="store_true", help="use the built-in fake cloud, not Tencent Cloud")
-    p.add_argument("--scenario", help="with --simulate: a scenario file instead of the demo one")
-    p.add_argument("--apply", action="store_true", help="really unbind (default: dry run)")
-    p.add_argument("--json", action="store_true", help="print the whole report as JSON")
-    p.add_argument("--logs", action="store_true", help="also write the function's JSON log lines to stderr")
-    p.add_argument("--time-limit", type=int, default=900, help="seconds, as the function's timeout (900)")
+def _eb_options(args) -> eventbridge.Options:
+    uin = args.uin or os.environ.get("TENCENTCLOUD_UIN", "")
+    if not uin:
+        raise CliError("give the account ID (UIN) the function belongs to: --uin or TENCENTCLOUD_UIN")
+    return eventbridge.Options(uin=uin, region=args.region, function=args.function, namespace=args.namespace,
+                               qualifier=args.qualifier, rule_name=args.rule_name,
+                               event_bus_id=getattr(args, "event_bus_id", None))
 
-    e = sub.add_parser("setup-eventbridge", help="find or create the EventBridge rule and its target (idempotent)",
-                       description="Find or create, on the region's cloud-service event bus, the rule that "
-                       "sends bucket-tagging calls to the function, and its SCF target. Credentials come "
-                       "from TENCENTCLOUD_SECRETID/SECRETKEY/SESSIONTOKEN.")
-    e.add_argument("--uin", help="the account ID (UIN) that owns the function (default: TENCENTCLOUD_UIN)")
+
+# --- arguments -----------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line (the usage is one --help away)."""
+
+    def error(self, message):
+        self.exit(START_FAILED, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {value}")
+    return value
+
+
+def _eb_arguments(p, bus: bool = True) -> None:
+    p.add_argument("--uin", help="the account ID (UIN) that owns the function (default: TENCENTCLOUD_UIN)")
     for flag, default, what in (("--region", eventbridge.DEFAULT_REGION, "the function's region"),
                                 ("--function", eventbridge.DEFAULT_FUNCTION, "the function's name"),
                                 ("--namespace", eventbridge.DEFAULT_NAMESPACE, "the function's namespace"),
                                 ("--qualifier", eventbridge.DEFAULT_QUALIFIER, "the alias or version events go to"),
                                 ("--rule-name", eventbridge.RULE_NAME, "the rule's name")):
-        e.add_argument(flag, default=default, help=f"{what} ({default})")
-    e.add_argument("--event-bus-id", help="use this bus instead of the region's cloud-service bus")
-    e.add_argument("--dry-run", action="store_true", help="read only; print what would be created or updated")
-    args = parser.parse_args(argv)
-    if args.command == "setup-eventbridge":
-        return setup_eventbridge(args)
-    if args.scenario and not args.simulate:
-        parser.error("--scenario goes with --simulate")
-    return invoke(args)
+        p.add_argument(flag, default=default, help=f"{what} ({default})")
+    if bus:
+        p.add_argument("--event-bus-id", help="use this bus instead of the region's cloud-service bus")
+
+
+def _role_arguments(p) -> None:
+    p.add_argument("--role-name", default=roles.ROLE_NAME, help=f"the execution role ({roles.ROLE_NAME})")
+    p.add_argument("--policy-name", default=roles.POLICY_NAME, help=f"its custom policy ({roles.POLICY_NAME})")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = _Parser(prog=PROG, description=__doc__.split("\n\n")[0], epilog=EXIT_CODES,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    top.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name, func, help, description=None):
+        p = sub.add_parser(name, help=help, description=description or help, epilog=EXIT_CODES,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.set_defaults(func=func)
+        return p
+
+    p = command("invoke", cmd_invoke, "run an event through the function's own path",
+                "Run an event (a file, or buckets named with --bucket/--region) through the function's path. "
+                "Dry run unless --apply. A live run on a sweep or on more than 5 buckets lists them and asks "
+                "for yes (--yes for scripts).")
+    p.add_argument("event", nargs="?", help="an event file, e.g. events/manual.json")
+    p.add_argument("--bucket", action="append", metavar="NAME-APPID", help="a bucket to act on (repeatable)")
+    p.add_argument("--region", action="append", help="its region: once for all buckets, or once per --bucket")
+    p.add_argument("--simulate", action="store_true", help="use the built-in fake cloud, not Tencent Cloud")
+    p.add_argument("--scenario", help="with --simulate: a scenario file (JSON) instead of the demo one")
+    p.add_argument("--apply", action="store_true", help="really unbind (default: dry run)")
+    p.add_argument("--yes", action="store_true", help="with --apply: go ahead without asking")
+    p.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    p.add_argument("--logs", action="store_true", help="also write the function's JSON log lines to stderr")
+    p.add_argument("--time-limit", type=_positive, default=900, help="seconds, as the function's timeout (900)")
+
+    p = command("generate-event", cmd_generate_event, "print a sample event for a bucket")
+    from .sample_events import DEFAULT_BUCKET, DEFAULT_REGION, KINDS
+
+    p.add_argument("kind", choices=KINDS)
+    p.add_argument("--bucket", default=DEFAULT_BUCKET, help=f"NAME-APPID ({DEFAULT_BUCKET})")
+    p.add_argument("--region", default=DEFAULT_REGION, help=f"({DEFAULT_REGION})")
+    p.add_argument("--dry-run", action="store_true", help="manual: ask for a dry run in the event")
+
+    p = command("validate", cmd_validate, "check the settings, serverless.yml and the CAM policy, offline")
+    p.add_argument("--env-file", help="read the settings from this NAME=VALUE file instead of the environment")
+
+    p = command("setup-role", cmd_setup_role, "create or repair the execution role and its policy (idempotent)",
+                "Create or repair the CAM role the function runs as (trusted by SCF) and attach a custom policy "
+                "made from deploy/cam-policy.json with the account's APPID. Idempotent.")
+    _role_arguments(p)
+    p.add_argument("--appid", help="the account's APPID (default: asked of CAM GetUserAppId)")
+    p.add_argument("--dry-run", action="store_true", help="read only; print what would be created or updated")
+    p.add_argument("--member", action="store_true",
+                   help=f"in a member account: the role the central function assumes ({member_role.ROLE_NAME}, "
+                   "trusted by --central-uin), with this account's keys (docs/accounts.md)")
+    p.add_argument("--central-uin", help="with --member: the UIN of the account the function runs in")
+
+    p = command("teardown", cmd_teardown, "remove the EventBridge rule and target (and with --role, the role)")
+    _eb_arguments(p)
+    _role_arguments(p)
+    p.add_argument("--role", action="store_true", help="also remove the execution role and its policy")
+    p.add_argument("--yes", action="store_true", help="go ahead without asking")
+    p.add_argument("--dry-run", action="store_true", help="read only; print what would be deleted")
+
+    p = command("setup-eventbridge", cmd_setup_eventbridge,
+                "find or create the EventBridge rule and its target (idempotent)",
+                "Find or create, on the region's cloud-service event bus, the rule that sends bucket-tagging "
+                "calls to the function, and its SCF target. Credentials come from "
+                "TENCENTCLOUD_SECRETID/SECRETKEY/SESSIONTOKEN.")
+    _eb_arguments(p)
+    p.add_argument("--dry-run", action="store_true", help="read only; print what would be created or updated")
+    return top
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "scenario", None) and not args.simulate:
+        print(f"{PROG}: --scenario goes with --simulate", file=sys.stderr)
+        return START_FAILED
+    try:
+        return args.func(args)
+    except CliError as err:
+        print(f"{PROG}: {err}", file=sys.stderr)
+        return err.code
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a fault of ours: one line, not a traceback; the run's report says the rest
+        print(one_line(f"{PROG}: internal error: {type(exc).__name__}: {exc} (please report it)"), file=sys.stderr)
+        return 1
+
+
+def run() -> None:
+    """The console script's entry point."""
+    sys.exit(main())

@@ -98,7 +98,10 @@ def test_endpoint_names():
         "GET /picbucket", "GET /docbucket", "GET /asrbucket", "GET /file_bucket", "GET /ai_bucket",
         "GET /cibuckets", "GET /?tagging", "PUT /?tagging", "DELETE /?tagging", "tag:GetResources",
         "eb:ListEventBuses", "eb:ListRules", "eb:GetRule", "eb:CreateRule", "eb:UpdateRule", "eb:ListTargets",
-        "eb:CreateTarget", "sts:AssumeRole", "scf:Invoke", "scf:GetAsyncEventStatus"}
+        "eb:CreateTarget", "eb:DeleteTarget", "eb:DeleteRule", "cam:GetUserAppId", "cam:GetRole", "cam:CreateRole",
+        "cam:UpdateAssumeRolePolicy", "cam:DeleteRole", "cam:ListPolicies", "cam:GetPolicy", "cam:CreatePolicy",
+        "cam:UpdatePolicy", "cam:DeletePolicy", "cam:AttachRolePolicy", "cam:DetachRolePolicy",
+        "cam:ListAttachedRolePolicies", "sts:AssumeRole", "scf:Invoke", "scf:GetAsyncEventStatus"}
 
 
 def test_concurrent_sdk_calls_from_a_thread_pool(cloud):

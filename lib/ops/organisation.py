@@ -1,21 +1,31 @@
-"""`invoke --simulate` with an organisation scenario: the member roles, this function deployed on the
-fake SCF (so a fan-out's shards really run), and the lines that show accounts and shards."""
+"""Accounts and shards in the CLI: the lines that show them, and for `invoke --simulate` with an
+organisation scenario, its member roles listed and this function deployed on the fake SCF (so a
+fan-out's shards really run)."""
 
-from .. import roles as roles_module
-from .. import run
-from ..accounts import SELF
+# The function's modules (and the SDKs under them) load only when a simulated run needs them: the
+# CLI reports a bad file before any SDK is imported.
+SELF = "self"  # lib.org.SELF
 
 
-def prepare(cloud, env: dict, log, progress=None) -> None:
-    """List the scenario's member roles (unless CI_UNBIND_ACCOUNTS is set) and deploy the function."""
-    from ..fakecloud.scenario import role_arns
+def add_accounts(env: dict, scenario) -> None:
+    """List the scenario's member roles in CI_UNBIND_ACCOUNTS, unless it is set already."""
+    accounts = scenario.get("accounts") if isinstance(scenario, dict) else None
+    if not isinstance(accounts, list) or env.get("CI_UNBIND_ACCOUNTS"):
+        return
+    arns = [f"qcs::cam::uin/{a.get('uin')}:roleName/{a['role']}" for a in accounts
+            if isinstance(a, dict) and a.get("role")]
+    if arns:
+        env["CI_UNBIND_ACCOUNTS"] = ",".join(sorted(arns))
 
-    # Keys cached for an earlier fake cloud in this process mean nothing to this one.
+
+def deploy(cloud, settings, log) -> None:
+    """This function on the fake SCF, as the coordinator will invoke it."""
+    from .. import members, run
+    from .. import roles as roles_module
+
+    # Keys and APPIDs kept for an earlier fake cloud in this process mean nothing to this one.
     roles_module.CACHE.clear()
-    roles = role_arns(cloud)
-    if roles and not env.get("CI_UNBIND_ACCOUNTS"):
-        env["CI_UNBIND_ACCOUNTS"] = ",".join(roles)
-    settings = run.cold_start(env)
+    members._MEMBER_IDENTITIES.clear()
 
     def main_handler(event, context):
         return run.handle(event, context, settings, log=log)
@@ -41,6 +51,10 @@ def _short(account: str) -> str:
 def lines(report: dict) -> list[str]:
     """Accounts (each with its error, if any) and the shards of a coordinator, as text."""
     out = []
+    shard = report.get("shard")
+    if shard:
+        out.append(f"shard {shard['index'] + 1}/{shard['of']} of run {shard['coordinator_run_id']} for "
+                   f"{_short(shard['account'])}")
     accounts = report.get("accounts") or report.get("fanout", {}).get("accounts") or []
     for a in accounts:
         state = "ok" if a["ok"] else f"error {a['error'].get('code')} {a['error'].get('service_code', '')}".strip()

@@ -1,0 +1,24 @@
+"""CAM from a workstation (tencentcloud-sdk-python-cam): one JSON-in, JSON-out call, failures as
+SetupError, the same shape as the EventBridge client of setup-eventbridge."""
+
+from typing import Optional
+
+from .eventbridge import EbApi
+
+# GetRole's answer for a role that does not exist (errorcodes of the CAM SDK); both spellings seen.
+ROLE_MISSING = ("InvalidParameter.RoleNotExist", "ResourceNotFound.RoleNotExist", "ResourceNotFound.Role")
+
+
+class CamApi(EbApi):
+    @classmethod
+    def connect(cls, secret_id: str, secret_key: str, token: Optional[str], region: str = "",
+                endpoint: str = "cam.tencentcloudapi.com", timeout: int = 15) -> "CamApi":
+        from tencentcloud.cam.v20190116 import cam_client, models
+        from tencentcloud.common import credential
+        from tencentcloud.common.profile.client_profile import ClientProfile
+        from tencentcloud.common.profile.http_profile import HttpProfile
+
+        cred = credential.Credential(secret_id, secret_key, token)
+        profile = ClientProfile(httpProfile=HttpProfile(endpoint=endpoint, reqTimeout=timeout))
+        # CAM is global: no region.
+        return cls(cam_client.CamClient(cred, "", profile), models)
