@@ -9,6 +9,7 @@ as running: the limit is never exceeded on a guess.
 """
 
 import os
+import re
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -37,16 +38,26 @@ def shard_event(account: str, run_id: str, index: int, of: int, refs, dry_run: b
     return event
 
 
+# SCF's names: a function 2-60 letters, digits, - and _ (a letter first); a namespace likewise; a
+# qualifier $LATEST, $DEFAULT, a version number or an alias name.
+_FUNCTION_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]")
+_QUALIFIER_RE = re.compile(r"\$LATEST|\$DEFAULT|[0-9]{1,10}|[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]")
+
+
 def function_of(context) -> Optional[dict]:
-    """This function's name, namespace and version, for invoking itself: from the SCF context, or the
-    environment SCF sets. None when neither says (then nothing is dispatched)."""
+    """This function's name, namespace, version and region, for invoking itself: from the SCF
+    context, or the environment SCF sets. None when they are missing or not valid names (then
+    nothing is dispatched)."""
     value = runs._context_value
-    name = value(context, "function_name") or os.environ.get("SCF_FUNCTIONNAME")
-    if not name:
+    target = {"function": str(value(context, "function_name") or os.environ.get("SCF_FUNCTIONNAME") or ""),
+              "namespace": str(value(context, "namespace") or "default"),
+              "qualifier": str(value(context, "function_version") or os.environ.get("SCF_FUNCTIONVERSION")
+                               or "$LATEST"),
+              "region": region_of(context)}
+    if not (_FUNCTION_RE.fullmatch(target["function"]) and _FUNCTION_RE.fullmatch(target["namespace"])
+            and _QUALIFIER_RE.fullmatch(target["qualifier"]) and target["region"]):
         return None
-    return {"function": str(name), "namespace": str(value(context, "namespace") or "default"),
-            "qualifier": str(value(context, "function_version") or os.environ.get("SCF_FUNCTIONVERSION")
-                             or "$LATEST")}
+    return target
 
 
 class Dispatcher:
@@ -137,11 +148,12 @@ def coordinate(trigger, context, settings, access: Access, connect_fn, log, star
     target = function_of(context)
     dispatcher = None
     if plans and target is None:
-        error = {"code": "fanout_unavailable", "message": "the SCF context names no function to invoke"}
+        error = {"code": "fanout_unavailable",
+                 "message": "the SCF context names no valid function, namespace, version and region to invoke"}
         for entry, event in zip(entries, events):
             entry.update(dispatched=False, reasons=[error], bucket_list=event["buckets"])
     elif plans:
-        invoker = invoker_factory(settings.credentials, region_of(context), **target)
+        invoker = invoker_factory(settings.credentials, target.pop("region"), **target)
         # Without a limit in the context, SCF's longest for an event function: never wait forever.
         limit = runs.time_limit(context) or DEFAULT_LIMIT
         deadline = started + max(limit - runs.margin_for(limit), 0.0)

@@ -15,6 +15,7 @@ from typing import Optional
 from . import account as accounts
 from . import report as reports
 from . import run as runs
+from .buckets import InvalidBucket, validate_region
 from .decide import OUTCOMES
 from .errors import ApiError
 from .org import SELF
@@ -40,9 +41,13 @@ def check_event(trigger: Trigger, settings: Settings) -> None:
             raise InvalidEvent(f"manual event: {err}") from None
 
 
-def region_of(context) -> str:
-    return (runs._context_value(context, "tencentcloud_region") or os.environ.get("TENCENTCLOUD_REGION")
-            or "ap-guangzhou")
+def region_of(context) -> Optional[str]:
+    """The function's region from the SCF context or environment; None when absent or not a region."""
+    region = runs._context_value(context, "tencentcloud_region") or os.environ.get("TENCENTCLOUD_REGION")
+    try:
+        return validate_region(str(region)) if region else None
+    except InvalidBucket:
+        return None
 
 
 # The APPID behind each member role, asked of CAM (GetUserAppId) with that role's keys, once per
@@ -62,7 +67,7 @@ class Access:
     def __init__(self, settings: Settings, context, identity: Optional[accounts.Identity] = None):
         self.settings = settings
         self.time_limit = runs.time_limit(context)
-        self._region = region_of(context)
+        self._region = region_of(context) or "ap-guangzhou"  # STS answers in any region
         self._identity = identity or accounts.Identity()
         self._roles: Optional[Roles] = None
 

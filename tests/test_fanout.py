@@ -118,3 +118,12 @@ def test_a_shard_event_arriving_at_the_coordinator_setting_is_still_a_worker(clo
     report = org({"buckets": [{"bucket": f"m0-{member_appid(1)}", "region": REGION}],
                   "shard": {"account": arns[0], "coordinator_run_id": "c1", "index": 0, "of": 1}})
     assert report["summary"] == {"unbound": 1} and cloud.count(endpoint="scf:Invoke") == 0
+
+
+def test_a_context_with_unusable_names_dispatches_nothing(cloud):
+    org, _ = org_of(cloud, members=1)
+    for change in ({"function_name": "cos-ci-unbinder\n"}, {"function_name": "a/b"}, {"namespace": "../x"},
+                   {"function_version": "1 OR 1"}, {"tencentcloud_region": "ap-guangzhou.evil.com"}):
+        report = org(TIMER, context=fanout_context(**change))
+        assert report["error"]["code"] == "fanout_unavailable", change
+    assert cloud.count(endpoint="scf:Invoke") == 0
