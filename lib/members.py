@@ -9,6 +9,7 @@ holds unchanged. A role that cannot be assumed is an error for that account alon
 import dataclasses
 import os
 import threading
+import uuid
 from collections import Counter
 from typing import Optional
 
@@ -21,7 +22,7 @@ from .errors import ApiError
 from .org import SELF
 from .roles import Roles
 from .settings import Credentials, Settings
-from .shard import InvalidShard, check
+from .shard import InvalidShard, Shard, check
 from .triggers import InvalidEvent, Trigger
 
 
@@ -127,13 +128,19 @@ def sweep_accounts(trigger: Trigger, context, settings: Settings, access: Access
     results, parts = [], []
     remaining = settings.max_per_run
     dry_run = settings.dry_run
-    for name in settings.fanout.names:
+    run_id = str(runs._context_value(context, "request_id") or uuid.uuid4())
+    names = settings.fanout.names
+    for index, name in enumerate(names):
         try:
             runner = access.runner(name, connect_fn, log, runner_options, max_per_run=remaining)
         except ApiError as err:
             parts.append({"account": name, "ok": False, "buckets": 0, "error": _role_error(err)})
             continue
-        sub = runner.run(trigger, context, started=started)
+        # Each account's part is its own run (its own id, in the log and in any stored history),
+        # marked as a part of this one as a fan-out's shard is, so that history shows them together.
+        part = Shard(name, run_id, index, len(names))
+        sub = runner.run(dataclasses.replace(trigger, shard=part), _part_context(context, f"{run_id}.{index}"),
+                         started=started)
         for result in sub["results"]:
             results.append({"account": name, **result})
         used = sub["summary"].get("unbound", 0) + sub["summary"].get("would_unbind", 0)
@@ -146,7 +153,7 @@ def sweep_accounts(trigger: Trigger, context, settings: Settings, access: Access
     counts = Counter(r["outcome"] for r in results)
     now = (clock or runs.time.monotonic)()
     report = {"ok": all(a["ok"] for a in parts), "trigger": trigger.kind, "dry_run": dry_run,
-              "run_id": str(runs._context_value(context, "request_id") or ""),
+              "run_id": run_id,
               "summary": {o: counts[o] for o in OUTCOMES if counts[o]}, "results": results, "accounts": parts,
               "elapsed_ms": int((now - started) * 1000)}
     report = reports.scrub(report, log.secrets)
@@ -154,6 +161,12 @@ def sweep_accounts(trigger: Trigger, context, settings: Settings, access: Access
     log.emit({"msg": "accounts", "run_id": report["run_id"], "ok": report["ok"], "summary": report["summary"],
               "accounts": [{k: a[k] for k in ("account", "ok", "buckets")} for a in parts]})
     return report
+
+
+def _part_context(context, request_id: str) -> dict:
+    keys = ("time_limit_in_ms", "function_name", "namespace", "function_version", "tencentcloud_region")
+    out = {k: runs._context_value(context, k) for k in keys if runs._context_value(context, k) is not None}
+    return {**out, "request_id": request_id}
 
 
 def handle(trigger: Trigger, context, settings: Settings, *, connect_fn, log, started, identity=None,

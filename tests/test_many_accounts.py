@@ -122,6 +122,11 @@ def test_per_run_cap_is_shared_by_the_accounts_of_one_sweep(cloud):
     report = org(TIMER)
     assert report["summary"] == {"unbound": 4, "deferred": 2}
     assert cloud.count(endpoint="PUT /?unbind") == 4
+    # Each account's part is a run of its own id, tied to this one in the log.
+    runs = [line["run_id"] for line in org.lines if line["msg"] == "run"]
+    assert runs == ["req-test-0001.0", "req-test-0001.1", "req-test-0001.2"]
+    (tie,) = [line for line in org.lines if line["msg"] == "accounts"]
+    assert tie["run_id"] == report["run_id"] == "req-test-0001" and [a["buckets"] for a in tie["accounts"]] == [0, 3, 3]
 
 
 def test_temporary_keys_never_reach_the_report_or_the_logs(cloud):
