@@ -10,11 +10,11 @@ from typing import Optional
 
 # COS: lower-case letters, digits and '-', not at either end, then '-<APPID>'. The whole name is one
 # DNS label of the request host, hence the 63-character cap.
-_BUCKET_RE = re.compile(r"^(?P<short>[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?)-(?P<appid>[0-9]{6,12})$")
-_SHORT_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")
-_APPID_RE = re.compile(r"^[0-9]{6,12}$")
+_BUCKET_RE = re.compile(r"^(?P<short>[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?)-(?P<appid>[0-9]{6,12})\Z")
+_SHORT_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?\Z")
+_APPID_RE = re.compile(r"^[0-9]{6,12}\Z")
 # ap-guangzhou, na-siliconvalley, ap-shanghai-fsi, ap-beijing-1 ...
-_REGION_RE = re.compile(r"^[a-z]{2,10}(?:-[a-z]{2,20}){1,2}(?:-[0-9]{1,2})?$")
+_REGION_RE = re.compile(r"^[a-z]{2,10}(?:-[a-z]{2,20}){1,2}(?:-[0-9]{1,2})?\Z")
 
 
 class InvalidBucket(ValueError):
@@ -83,18 +83,24 @@ def ci_service_host(region: str) -> str:
 # EventBridge subjects also write the account as 'uid<appid>' without the slash, and CAM-style
 # strings may carry a trailing object path; both are accepted.
 _QCS_COS_RE = re.compile(
-    r"^qcs::cos:(?P<region>[^:]*):uid/?(?P<uid>[0-9]*):(?P<rest>.+)$"
+    r"^qcs::cos:(?P<region>[^:]*):uid/?(?P<uid>[0-9]*):(?P<rest>.+)\Z"
 )
 
 
 def parse_cos_resource(resource: object, default_region: Optional[str] = None) -> BucketRef:
     """Parse a COS bucket resource string into a BucketRef, or raise InvalidBucket."""
+    region, bucket = cos_resource_parts(resource)
+    return BucketRef(region=validate_region(region or default_region), bucket=bucket)
+
+
+def cos_resource_parts(resource: object) -> tuple[Optional[str], str]:
+    """(region segment or None when empty, validated bucket name) of a COS resource string."""
     if not isinstance(resource, str):
         raise InvalidBucket(f"resource is not a string: {resource!r}")
     m = _QCS_COS_RE.match(resource)
     if not m:
         raise InvalidBucket(f"not a COS bucket resource: {resource!r}")
-    region = m.group("region") or default_region
+    region = m.group("region") or None
     uid, rest = m.group("uid"), m.group("rest")
     if rest.startswith("prefix//"):
         parts = rest[len("prefix//"):].split("/")
@@ -110,4 +116,4 @@ def parse_cos_resource(resource: object, default_region: Optional[str] = None) -
         # '<bucket>-<appid>' (legacy form, EventBridge subjects) or CAM-style '<bucket>/<path>'.
         # The account id before it may be a UIN, so only the bucket's own suffix is trusted.
         bucket = validate_bucket_name(rest.split("/", 1)[0])
-    return BucketRef(region=validate_region(region), bucket=bucket)
+    return region, bucket

@@ -5,8 +5,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Union
 
+from . import regions
 from .buckets import BucketRef
-from .ci import BATCH_TYPES, PAGE_SIZE, CIClient, job_blocks
+from .ci import BATCH_TYPES, CIClient, job_blocks, query_groups
 from .cosapi import Trace
 from .decide import NEED_BLOCKERS, NEED_STATUS, NEED_TAGS, Facts
 from .errors import ApiError
@@ -14,7 +15,9 @@ from .tags import TagReader
 
 
 class ServiceIndex:
-    """Enabled CI services for the run's buckets, asked per region for up to 100 buckets at once.
+    """Enabled CI services for the run's buckets, asked per region for as many buckets as one
+    request's query holds (`ci.query_groups`). A service the region does not offer (`regions`) is not
+    asked about there; `not_offered` says which, once per region.
 
     The first bucket of a group that needs the answer fetches it for the whole group; the others
     wait for it and read it. A failed fetch is the answer for every bucket of the group (each then
@@ -29,11 +32,15 @@ class ServiceIndex:
         by_region: dict[str, list[str]] = defaultdict(list)
         for ref in dict.fromkeys(refs):
             by_region[ref.region].append(ref.bucket)
+        self.not_offered: dict[str, list[str]] = {}
         for region, names in by_region.items():
-            for start in range(0, len(names), PAGE_SIZE):
-                key = (region, start // PAGE_SIZE)
-                self._members[key] = names[start:start + PAGE_SIZE]
-                for name in self._members[key]:
+            skipped = regions.not_offered(self._services, region)
+            if skipped:
+                self.not_offered[region] = skipped
+            for index, group in enumerate(query_groups(region, names)):
+                key = (region, index)
+                self._members[key] = group
+                for name in group:
                     self._group_of[BucketRef(region=region, bucket=name)] = key
         self._lock = threading.Lock()
         self._locks: dict[tuple, threading.Lock] = {}
@@ -61,6 +68,8 @@ class ServiceIndex:
                 self._members[key] = [ref.bucket]
         enabled, errors = [], []
         for service in self._services:
+            if regions.offered(service, ref.region) is False:
+                continue  # nothing to be enabled where the service does not exist
             value, calls = self._answer(key, service)
             for call in calls:
                 trace.add(call["api"], call["request_id"], call["http_status"], shared=True)

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Optional
+from urllib.parse import urlencode
 
 from qcloud_cos.cos_auth import CosS3Auth
 
@@ -21,6 +22,7 @@ from .cosapi import (
     checked_url,
     get_document,
     read,
+    read_page,
     request_id_of,
     translate,
     unexpected_status,
@@ -43,6 +45,9 @@ SERVICE_LISTS = {
 }
 
 PAGE_SIZE = 100
+# No limit on the service lists' URL is published, and 100 names make a 6-7 KB query: each request
+# is bounded by the length of its query instead, at the common 2 KB that proxies and servers accept.
+MAX_QUERY_BYTES = 2048
 # Paging that has not ended after this many pages is treated as a fault, not as "no more".
 MAX_PAGES = 200
 
@@ -144,17 +149,17 @@ class CIClient:
         found: list[Workflow] = []
         for page in range(1, MAX_PAGES + 1):
             params = {"ids": "", "name": "", "pageNumber": str(page), "pageSize": str(PAGE_SIZE)}
-            data = read(api, trace, self._retry, lambda params=params: get_document(
+            data, page_meta = read_page(api, trace, self._retry, lambda params=params: get_document(
                 client, api, ref.ci_host, ref.bucket, "/workflow", params, "Response"))
             items = _as_list(data.get("MediaWorkflowList"))
             found.extend(_workflow(item) for item in items)
-            total = _int_field(data, "TotalCount", api)
+            total = _int_field(data, "TotalCount", api, page_meta)
             if len(found) >= total:
                 return found
             if not items:
                 raise ApiError(api=api, code="MalformedResponse",
-                               message=f"listed {len(found)} workflows of {total}, then an empty page")
-        raise ApiError(api=api, code="TooManyPages", message=f"more than {MAX_PAGES} pages")
+                               message=f"listed {len(found)} workflows of {total}, then an empty page", **page_meta)
+        raise ApiError(api=api, code="TooManyPages", message=f"more than {MAX_PAGES} pages", **page_meta)
 
     # -- batch jobs -----------------------------------------------------------------------
     def batch_jobs(self, ref: BucketRef, job_type: str, trace: Trace) -> list[BatchJob]:
@@ -166,7 +171,7 @@ class CIClient:
         for _ in range(MAX_PAGES):
             params = {"type": job_type, "orderByTime": "Desc", "states": ",".join(UNFINISHED_JOB_STATES),
                       "size": str(PAGE_SIZE), "nextToken": token, "workflowId": "", "jobId": ""}
-            data = read(api, trace, self._retry, lambda params=params: get_document(
+            data, page_meta = read_page(api, trace, self._retry, lambda params=params: get_document(
                 client, api, ref.ci_host, ref.bucket, "/inventorytriggerjob", params, "Response"))
             items = _as_list(data.get("JobsDetail"))
             unknown = sorted(set(data) - {"RequestId", "NextToken", "JobsDetail"})
@@ -174,24 +179,25 @@ class CIClient:
                 # An empty list looks like no list at all; with elements it does not know around it,
                 # the answer may carry the jobs under another name, so it is not taken as "none".
                 raise ApiError(api=api, code="MalformedResponse",
-                               message=f"no JobsDetail, but unexpected elements {unknown}")
+                               message=f"no JobsDetail, but unexpected elements {unknown}", **page_meta)
             found.extend(_batch_job(item, api) for item in items)
             token = data.get("NextToken") or ""
             if not isinstance(token, str):
-                raise ApiError(api=api, code="MalformedResponse", message="NextToken is not text")
+                raise ApiError(api=api, code="MalformedResponse", message="NextToken is not text", **page_meta)
             if not token.strip():
                 return found
             if token in seen:
-                raise ApiError(api=api, code="MalformedResponse", message="NextToken repeated")
+                raise ApiError(api=api, code="MalformedResponse", message="NextToken repeated", **page_meta)
             seen.add(token)
-        raise ApiError(api=api, code="TooManyPages", message=f"more than {MAX_PAGES} pages")
+        raise ApiError(api=api, code="TooManyPages", message=f"more than {MAX_PAGES} pages", **page_meta)
 
     # -- enabled services -----------------------------------------------------------------
     def enabled_services(self, region: str, buckets: Iterable[str], service: str, trace: Trace) -> set[str]:
-        """Which of up to 100 buckets in one region have `service` enabled (one call per page)."""
+        """Which of a group of buckets in one region have `service` enabled (one call per page).
+        The group must fit one query (see `query_groups`)."""
         names = sorted(set(buckets))
-        if not 0 < len(names) <= PAGE_SIZE:
-            raise ValueError("between 1 and 100 buckets per call")
+        if not names or query_bytes(region, names) > MAX_QUERY_BYTES:
+            raise ValueError(f"between 1 bucket and a {MAX_QUERY_BYTES}-byte query per call")
         path, element = SERVICE_LISTS[service]
         api = f"GET {path}"
         client = self._clients.for_region(region)
@@ -199,26 +205,55 @@ class CIClient:
         enabled: set[str] = set()
         seen = 0
         for page in range(1, MAX_PAGES + 1):
-            params = {"regions": region, "bucketNames": ",".join(names), "bucketName": "",
-                      "pageNumber": str(page), "pageSize": str(PAGE_SIZE)}
-            data = read(api, trace, self._retry, lambda params=params: get_document(
+            params = _service_params(region, names, page)
+            data, page_meta = read_page(api, trace, self._retry, lambda params=params: get_document(
                 client, api, host, None, path, params, "Response"))
             items = _as_list(data.get(element))
             for item in items:
                 bucket_id = _text(item, "BucketId") or _text(item, "Name")
                 if not bucket_id:
-                    raise ApiError(api=api, code="MalformedResponse", message=f"{element} item without BucketId")
+                    raise ApiError(api=api, code="MalformedResponse", message=f"{element} item without BucketId",
+                                   **page_meta)
                 # A bucket id is unique across regions; a listed id counts whatever region it says.
                 if bucket_id in names:
                     enabled.add(bucket_id)
             seen += len(items)
-            total = _int_field(data, "TotalCount", api)
+            total = _int_field(data, "TotalCount", api, page_meta)
             if seen >= total:
                 return enabled
             if not items:
                 raise ApiError(api=api, code="MalformedResponse",
-                               message=f"listed {seen} buckets of {total}, then an empty page")
-        raise ApiError(api=api, code="TooManyPages", message=f"more than {MAX_PAGES} pages")
+                               message=f"listed {seen} buckets of {total}, then an empty page", **page_meta)
+        raise ApiError(api=api, code="TooManyPages", message=f"more than {MAX_PAGES} pages", **page_meta)
+
+
+def _service_params(region: str, names, page: int) -> dict:
+    return {"regions": region, "bucketNames": ",".join(names), "bucketName": "",
+            "pageNumber": str(page), "pageSize": str(PAGE_SIZE)}
+
+
+def query_bytes(region: str, names) -> int:
+    """The encoded query of a service-list request for `names`, with a three-digit page number."""
+    return len(urlencode(_service_params(region, names, 999)))
+
+
+def query_groups(region: str, names) -> list[list[str]]:
+    """`names` cut, in order, into groups whose service-list query fits MAX_QUERY_BYTES."""
+    groups: list[list[str]] = []
+    current: list[str] = []
+    # Each name adds itself and an encoded comma ('%2C'); the fixed part is measured once.
+    size = query_bytes(region, [])
+    for name in names:
+        added = len(urlencode({"n": name})) - 2 + (3 if current else 0)
+        if current and size + added > MAX_QUERY_BYTES:
+            groups.append(current)
+            current, size = [], query_bytes(region, [])
+            added = len(urlencode({"n": name})) - 2
+        current.append(name)
+        size += added
+    if current:
+        groups.append(current)
+    return groups
 
 
 def _is_refusal(err: ApiError) -> bool:
@@ -262,11 +297,12 @@ def parse_status(body: bytes, request_id: str = "") -> str:
                    retryable=True)
 
 
-def _int_field(data: dict, key: str, api: str) -> int:
+def _int_field(data: dict, key: str, api: str, page_meta: dict) -> int:
     try:
         return int(str(data.get(key)).strip())
     except ValueError:
-        raise ApiError(api=api, code="MalformedResponse", message=f"{key} is missing or not a number") from None
+        raise ApiError(api=api, code="MalformedResponse", message=f"{key} is missing or not a number",
+                       **page_meta) from None
 
 
 def _workflow(item) -> Workflow:

@@ -20,8 +20,12 @@ from qcloud_cos.cos_auth import CosS3Auth
 from qcloud_cos.cos_comm import xml_to_dict
 from qcloud_cos.cos_exception import CosClientError, CosServiceError
 
+from . import pacing
 from .errors import ApiError
 from .settings import Credentials
+
+# Throttling answers: CI/COS 429 or SlowDown (COS sends it with 503), API 3.0 RequestLimitExceeded.
+THROTTLED = ("SlowDown", "RequestLimitExceeded")
 
 # The SDKs log request headers (the security token, the signature) at DEBUG and whole error bodies
 # at ERROR; neither belongs in the function's log, which carries our own JSON lines.
@@ -41,7 +45,8 @@ class RetryPolicy:
 
     def call(self, fn):
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.attempts),
+            # A retry is made only if it can start before the invocation's time budget ends.
+            stop=_Stop(self.attempts),
             wait=tenacity.wait_exponential_jitter(initial=self.initial_wait, max=self.max_wait),
             retry=tenacity.retry_if_exception(lambda e: isinstance(e, ApiError) and e.retryable),
             sleep=self.sleep,
@@ -54,8 +59,20 @@ NO_RETRY = RetryPolicy(attempts=1)
 DEFAULT_RETRY = RetryPolicy()
 
 
+class _Stop(tenacity.stop.stop_base):
+    """Stop after `attempts`, or when the next wait would end past the invocation's time budget."""
+
+    def __init__(self, attempts: int):
+        self._attempts = attempts
+
+    def __call__(self, retry_state) -> bool:
+        if retry_state.attempt_number >= self._attempts:
+            return True
+        return not pacing.retry_allowed(retry_state.upcoming_sleep)
+
+
 def _retryable(status: Optional[int], code: str) -> bool:
-    return status is None or status == 429 or status >= 500 or code in ("SlowDown", "MalformedResponse")
+    return status is None or status == 429 or status >= 500 or code in THROTTLED + ("MalformedResponse",)
 
 
 def parse_error_body(body: str) -> dict[str, str]:
@@ -113,6 +130,9 @@ def translate(api: str, exc: Exception) -> ApiError:
             request_id=request_id or "",
             retryable=_retryable(status, code),
         )
+    if isinstance(exc.__context__, ApiError) and exc.__context__.code == "TimeBudgetExhausted":
+        # Pacing refused a slot inside the SDK's send, which re-raised it as a client error.
+        return ApiError(api=api, code="TimeBudgetExhausted", message=exc.__context__.message)
     if isinstance(exc, (CosClientError, requests.RequestException)):
         return ApiError(api=api, code="ConnectionError", message=str(exc)[:300], retryable=True)
     return ApiError(
@@ -142,6 +162,20 @@ def read(api: str, trace: "Trace", retry: RetryPolicy, fn):
         raise
     trace.add(api, request_id, status)
     return result
+
+
+def read_page(api: str, trace: "Trace", retry: RetryPolicy, fn) -> tuple:
+    """`read`, also giving the page's HTTP status and request id (as ApiError keyword arguments), so
+    a listing that breaks across pages can name the page that broke it."""
+    meta = {}
+
+    def call():
+        result, request_id, status = fn()
+        meta.update(http_status=status, request_id=request_id or "")
+        return result, request_id, status
+
+    result = read(api, trace, retry, call)
+    return result, meta
 
 
 def request_id_of(headers) -> str:
@@ -226,7 +260,7 @@ class CosClients:
         self._scheme = scheme
         self._lock = threading.Lock()
         self._clients: dict[str, CosS3Client] = {}
-        self.session = requests.Session()
+        self.session = pacing.PacedSession()
         adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)

@@ -57,7 +57,7 @@ class Facts:
 _ISO_RE = re.compile(
     r"^(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})"
     r"(?:[Tt ](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d{1,6}))?)?"
-    r"(?P<z>[Zz]|[+-]\d{2}:\d{2})?)?$"
+    r"(?P<z>[Zz]|[+-]\d{2}:\d{2})?)?\Z"
 )
 
 
@@ -86,7 +86,13 @@ def parse_request_value(value: str) -> Union[bool, datetime, None]:
                           int((m.group("f") or "0").ljust(6, "0")), tzinfo=zone)
     except ValueError:
         return None
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:
+        # A valid date whose UTC instant falls outside datetime's range (9999-12-31T23:59:59-08:00,
+        # 0001-01-01T00:00:00+01:00): the nearest representable instant keeps its order to now.
+        edge = datetime.max if parsed.year == 9999 else datetime.min
+        return edge.replace(tzinfo=timezone.utc)
 
 
 def _reason(code: str, **details) -> dict:

@@ -9,6 +9,7 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.tag.v20180813 import models, tag_client
 
+from . import pacing
 from .buckets import BucketRef, InvalidBucket, parse_cos_resource
 from .cosapi import DEFAULT_RETRY, RetryPolicy
 from .errors import ApiError
@@ -43,7 +44,8 @@ class TagFinder:
 
         def attempt():
             try:
-                return self._client.GetResources(req)
+                with pacing.tag_slot():  # GetResources allows 20 requests a second; retries count too
+                    return self._client.GetResources(req)
             except TencentCloudSDKException as exc:
                 code = exc.get_code() or ""
                 raise ApiError(

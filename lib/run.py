@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Callable, Optional, Union
 
 from . import account as accounts
-from . import members
+from . import members, pacing, preflight
 from . import report as reports
 from .buckets import BucketRef
 from .checks import Checker, ServiceIndex
@@ -36,6 +36,7 @@ from .decide import (
 )
 from .discovery import TagFinder
 from .errors import ApiError
+from .locate import BucketLocator
 from .settings import Settings, SettingsError, load, public_view
 from .tags import TagReader
 from .triggers import InvalidEvent, parse
@@ -122,6 +123,7 @@ class Cloud:
     ci: CIClient
     tags: TagReader
     finder: Callable[[], TagFinder]
+    locator: Optional[BucketLocator] = None
     appid: Optional[Callable[[], tuple]] = None  # CAM GetUserAppId: (appid, request_id)
 
 
@@ -143,6 +145,7 @@ def connect(settings: Settings, retry: RetryPolicy = DEFAULT_RETRY) -> Cloud:
                 ci=CIClient(clients, retry),
                 tags=TagReader(clients, retry),
                 finder=lambda: TagFinder(cred, retry),
+                locator=BucketLocator(clients, retry),
                 appid=lambda: accounts.AppIdLookup(cred, retry)(),
             )
             _CLOUDS.clear()
@@ -223,6 +226,12 @@ class Runner:
 
     # -- one invocation -----------------------------------------------------------------
     def run(self, trigger, context, started: Optional[float] = None) -> dict:
+        try:
+            return self._run(trigger, context, started)
+        finally:
+            pacing.begin(None)  # the pacing belongs to this invocation only
+
+    def _run(self, trigger, context, started: Optional[float] = None) -> dict:
         started = self._clock() if started is None else started
         run_id = str(_context_value(context, "request_id") or uuid.uuid4())
         dry_run = self.settings.dry_run or trigger.dry_run is True
@@ -233,6 +242,18 @@ class Runner:
             extra["event_ids"] = list(trigger.event_ids)
             if trigger.ignored:
                 extra["ignored"] = list(trigger.ignored)
+            if trigger.unreadable:
+                extra["unreadable_events"] = list(trigger.unreadable)
+        limit = preflight.budget_limit(trigger.kind, time_limit(context))
+        short = preflight.too_short(limit, margin_for)
+        if short is not None:
+            return self._finish(reports.build(trigger.kind, dry_run, run_id, [], error=short), started)
+        preflight.start_pacing(self.settings.max_rps, self._clock, self._sleep,
+                               None if limit is None else started + max(limit - 1.0, 0.0))
+        located = preflight.locate(self.cloud.locator, getattr(trigger, "unlocated", ()))
+        if located.calls or located.failures:
+            extra["located"] = {"asked": len(located.refs) + len(located.failures), "found": len(located.refs),
+                                "calls": located.calls}
 
         if trigger.kind == "timer":
             try:
@@ -246,12 +267,14 @@ class Runner:
             extra["discovery"] = {"resources": found.resources, "buckets": len(refs),
                                   "ignored": found.ignored, "request_ids": found.request_ids}
         else:
-            refs = list(dict.fromkeys(trigger.buckets))
+            refs = list(dict.fromkeys([*trigger.buckets, *located.refs]))
 
-        budget = Budget(self.settings.max_per_run, self._clock, started, time_limit(context))
+        budget = Budget(self.settings.max_per_run, self._clock, started, limit)
         services = ServiceIndex(self.cloud.ci, [r for r in refs if self.settings.region_allowed(r.region)],
                                 self.settings.blocking_services)
         checker = Checker(self.cloud.ci, self.cloud.tags, services)
+        if services.not_offered:
+            extra["services_not_offered"] = services.not_offered
 
         finished = itertools.count(1)
 
@@ -267,7 +290,10 @@ class Runner:
                 results = list(pool.map(one, refs))
         else:
             results = []
-        return self._finish(reports.build(trigger.kind, dry_run, run_id, results, **extra), started)
+        report = reports.build(trigger.kind, dry_run, run_id, results + located.failures, **extra)
+        if "unreadable_events" in extra:
+            report["ok"] = False  # records of the batch were not acted on
+        return self._finish(report, started)
 
     def _finish(self, report: dict, started: float) -> dict:
         report["elapsed_ms"] = int((self._clock() - started) * 1000)
@@ -326,6 +352,9 @@ def handle(event, context, settings: Union[Settings, SettingsError], *, connect_
         members.check_event(trigger, settings)
     except InvalidEvent as err:
         return failure("invalid_event", str(err), log, run_id, dry_run=settings.dry_run, secrets=secrets)
+    except Exception as exc:  # any JSON value must end in a report, never in a raise
+        return failure("invalid_event", f"unreadable event ({type(exc).__name__})", log, run_id,
+                       dry_run=settings.dry_run, secrets=secrets)
     if not settings.credentials:
         return failure("missing_credentials", "TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY are not set; "
                        "give the function an execution role", log, run_id, trigger.kind, settings.dry_run)

@@ -12,7 +12,7 @@ from .buckets import InvalidBucket, validate_appid, validate_region
 SERVICES = ("media", "pic", "doc", "asr", "file", "ai")
 
 # COS tag keys: letters, digits, spaces and + - = . _ : / @ (1-128 characters).
-_TAG_KEY_RE = re.compile(r"^[A-Za-z0-9 +\-=._:/@]{1,128}$")
+_TAG_KEY_RE = re.compile(r"^[A-Za-z0-9 +\-=._:/@]{1,128}\Z")
 
 
 class SettingsError(ValueError):
@@ -39,6 +39,7 @@ class Settings:
     concurrency: int = 8
     blocking_services: frozenset[str] = frozenset(SERVICES)
     appid: Optional[str] = None
+    max_rps: int = 50  # CI and COS requests per second for the whole invocation
     credentials: Credentials = field(default=Credentials("", ""), repr=False)
     fanout: org.FanoutSettings = org.FanoutSettings()
 
@@ -126,6 +127,7 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         concurrency=_int(env, "CI_UNBIND_CONCURRENCY", 8, 1, 64),
         blocking_services=frozenset(services),
         appid=appid,
+        max_rps=_int(env, "CI_UNBIND_MAX_RPS", 50, 1, 1000),
         # Surrounding white space (a pasted newline) is never part of a key; the SDKs reject it.
         credentials=Credentials(
             secret_id=(env.get("TENCENTCLOUD_SECRETID") or "").strip(),
@@ -146,5 +148,6 @@ def public_view(settings: Settings) -> dict:
         "concurrency": settings.concurrency,
         "blocking_services": sorted(settings.blocking_services),
         "appid": settings.appid,
+        "max_rps": settings.max_rps,
         **settings.fanout.public_view(),
     }

@@ -99,9 +99,13 @@ def test_code_comes_from_the_packaged_build(inputs):
     assert re.search(r'default=ROOT / "build"', (ROOT / "deploy" / "package").read_text())
 
 
-def test_async_retries_are_kept_low(inputs):
-    assert inputs["retryNum"] in (0, 1)
-    assert 0 < inputs["msgTTL"] <= 6 * 3600
+def test_no_async_only_inputs_without_async_run(inputs):
+    # retryNum and msgTTL apply only with asyncRunEnable; written without it they do nothing.
+    if not inputs.get("asyncRunEnable"):
+        assert "retryNum" not in inputs and "msgTTL" not in inputs
+    else:  # the fan-out's asynchronous runs (docs/accounts.md): never retried
+        assert inputs["retryNum"] == 0 and 0 < inputs["msgTTL"] <= 6 * 3600
+    assert "never retries" in (ROOT / "serverless.yml").read_text()
 
 
 def test_triggers(inputs):
@@ -175,7 +179,7 @@ ROUTE_ACTIONS = {r.action for r in ROUTES}
 # interface level: those take resource "*". So does the Tag API.
 # cam:GetUserAppId names no resource: the caller's own account is the answer.
 INTERFACE_LEVEL = {r.action for r in ROUTES if r.hosts == ("ci_service",)} | {
-    "ci:DescribeCIBuckets", "tag:GetResources", "cam:GetUserAppId"}
+    "ci:DescribeCIBuckets", "tag:GetResources", "cam:GetUserAppId", "cos:GetService"}
 RESOURCE_FORMS = {"ci": "qcs::ci::uid/<APPID>:bucket/*", "cos": "qcs::cos::uid/<APPID>:*"}
 
 

@@ -183,12 +183,14 @@ def test_max_per_run_defers_the_rest(cloud, main):
     assert cloud.count(endpoint="PUT /?unbind") == 2
 
 
-def test_deadline_defers_buckets_not_started(cloud, main, monkeypatch):
+def test_a_time_limit_inside_the_margin_is_a_run_error_with_the_figures(cloud, main, monkeypatch):
     tagged(cloud, "late-1250000000")
     monkeypatch.setattr(handler, "SETTINGS", run.cold_start(BASE_ENV))
     report = handler.main_handler(manual("late-1250000000"), {**CONTEXT, "time_limit_in_ms": 1})
-    result = outcome_of(report, "late-1250000000")
-    assert result["outcome"] == "deferred" and codes(result) == ["deadline"]
+    assert report["ok"] is False and report["results"] == []
+    error = report["error"]
+    assert error["code"] == "time_limit_too_short"
+    assert error["time_limit_s"] == 0.001 and error["margin_s"] == 5.0
     assert cloud.calls == []
 
 

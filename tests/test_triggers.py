@@ -221,8 +221,17 @@ def test_event_list_must_be_a_non_empty_list(value):
 
 
 @pytest.mark.parametrize("item", [None, "event", 1, [cos_event()]])
-def test_event_list_items_must_be_objects(item):
-    invalid({"EventList": [cos_event(resourceName=CLEAN), item]}, "EventList[1] must be an object")
+def test_event_list_items_that_are_not_objects_are_reported_and_the_rest_read(item):
+    trigger = parse({"EventList": [cos_event(resourceName=CLEAN), item]})
+    assert trigger.buckets == (ref(CLEAN),)
+    ((entry),) = trigger.unreadable
+    assert entry["index"] == 1 and entry["event_id"] is None
+    assert "EventList[1] must be an object" in entry["reason"]
+
+
+@pytest.mark.parametrize("item", [None, "event", 1, [cos_event()]])
+def test_an_event_list_of_only_non_objects_is_invalid(item):
+    invalid({"EventList": [item, item]}, "no record of the EventList could be read", "EventList[1] must be an object")
 
 
 # --- CloudEvent envelope ------------------------------------------------------------------------
@@ -687,13 +696,26 @@ def test_subject_of_another_service_is_not_a_bucket():
             "ap-nanjing",
             "ap-shanghai",
         ),
-        ({"requestParameters": {"bucket": CLEAN}, "eventRegion": ""}, "ap-nanjing", "ap-nanjing"),
-        ({"resourceName": CLEAN, "eventRegion": UNSET}, "na-siliconvalley", "na-siliconvalley"),
     ],
 )
 def test_region_fallback_order(log_fields, envelope_region, expected):
     event = cloud_event(audit_log(**log_fields), region=envelope_region)
     assert buckets_of(event) == (ref(CLEAN, expected),)
+
+
+@pytest.mark.parametrize(
+    "log_fields",
+    [
+        {"requestParameters": {"bucket": CLEAN}, "eventRegion": "", "region": UNSET},
+        {"resourceName": CLEAN, "eventRegion": UNSET, "region": UNSET},
+        {"resourceName": f"qcs::cos::uid/{APPID}:{CLEAN}", "eventRegion": UNSET, "region": UNSET},
+    ],
+)
+def test_the_envelope_region_is_the_bus_not_the_bucket(log_fields):
+    # The default cloud-service bus runs in Guangzhou whatever region the bucket is in.
+    trigger = parse(cloud_event(audit_log(**log_fields), region="ap-guangzhou"))
+    assert trigger.buckets == ()
+    assert trigger.unlocated == (CLEAN,)
 
 
 def test_bare_name_takes_the_region_of_a_resource_string_for_the_same_bucket():
@@ -702,13 +724,20 @@ def test_bare_name_takes_the_region_of_a_resource_string_for_the_same_bucket():
     assert buckets_of(event) == (ref(CLEAN, "ap-shanghai"),)
 
 
-def test_no_region_anywhere_is_invalid():
-    event = cloud_event(audit_log(resourceName=CLEAN, eventRegion=UNSET), region=UNSET)
-    invalid(event, "no region given for bucket 'demo-clean-1250000000'")
+def test_no_region_anywhere_leaves_the_bucket_to_be_located():
+    event = cloud_event(audit_log(resourceName=CLEAN, eventRegion=UNSET, region=UNSET), region=UNSET)
+    assert parse(event).unlocated == (CLEAN,)
     event = cloud_event(
-        audit_log(resourceName=f"qcs::cos::uid/{APPID}:{CLEAN}", eventRegion=UNSET), region=UNSET
+        audit_log(resourceName=f"qcs::cos::uid/{APPID}:{CLEAN}", eventRegion=UNSET, region=UNSET), region=UNSET
     )
-    invalid(event, "invalid region None")
+    assert parse(event).unlocated == (CLEAN,)
+
+
+def test_a_bucket_located_by_one_record_is_not_looked_up_for_another():
+    located = cos_event(resourceName=CLEAN)
+    bare = cloud_event(audit_log(resourceName=CLEAN, eventRegion=UNSET, region=UNSET), id="event-0002")
+    trigger = parse({"EventList": [bare, located]})
+    assert trigger.buckets == (ref(CLEAN),) and trigger.unlocated == ()
 
 
 def test_unused_fallback_regions_are_not_judged():
@@ -775,10 +804,17 @@ def test_single_ignored_envelope_is_valid_and_empty():
     )
 
 
-def test_one_bad_envelope_invalidates_the_whole_batch():
+def test_one_bad_envelope_is_reported_and_the_others_are_read():
     events = [cos_event(resourceName=CLEAN), cos_event(resourceName="evil.com/x-1250000000")]
-    message = invalid({"EventList": events}, "EventList[1]", "'evil.com/x-1250000000'")
-    assert "event-0001" in message
+    trigger = parse({"EventList": events})
+    assert trigger.buckets == (ref(CLEAN),)
+    (entry,) = trigger.unreadable
+    assert entry["index"] == 1 and entry["event_id"] == "event-0001"
+    assert "EventList[1]" in entry["reason"] and "'evil.com/x-1250000000'" in entry["reason"]
+
+
+def test_a_single_bad_event_is_invalid():
+    invalid(cos_event(resourceName="evil.com/x-1250000000"), "'evil.com/x-1250000000'")
 
 
 def test_extra_keys_beside_the_event_list_are_tolerated():
@@ -871,13 +907,12 @@ def test_hostile_resource_strings_invalidate(resource, where):
             resourceName=f"qcs::cos:{REGION}:uid/{APPID}:{CLEAN}",
         ),
         lambda r: cos_event(resourceName=CLEAN, eventRegion=r),
-        lambda r: cloud_event(audit_log(resourceName=CLEAN, eventRegion=UNSET), region=r),
         lambda r: tag_event(
             "AttachResourcesTag", {"ServiceType": "cos", "ResourceRegion": r, "ResourceIds": [CLEAN]}
         ),
         lambda r: cos_event(resourceName=f"qcs::cos::uid/{APPID}:{CLEAN}", eventRegion=r),
     ],
-    ids=["param", "param-beside-resource", "eventRegion", "envelope", "ResourceRegion", "empty-segment"],
+    ids=["param", "param-beside-resource", "eventRegion", "ResourceRegion", "empty-segment"],
 )
 def test_hostile_regions_invalidate(build, region):
     invalid(build(region), repr(region))

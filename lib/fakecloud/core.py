@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import requests
 import responses
 
-from . import auth, urls
+from . import auth, short_page, urls
 from .calllog import Call, CallLog
 from .cam_models import Cam
 from .eb_models import EventBridge
@@ -163,14 +163,15 @@ class FakeCloud:
     def inject(self, target: str, *, status: Optional[int] = None, code: Optional[str] = None,
                message: Optional[str] = None, body: Optional[str] = None, latency: Optional[float] = None,
                connection_error: bool = False, times: Optional[int] = None, bucket: Optional[str] = None,
-               with_resource: Optional[bool] = None, after: int = 0) -> Fault:
+               with_resource: Optional[bool] = None, after: int = 0, timeout: bool = False) -> Fault:
         """Make calls to `target` (an endpoint name) misbehave; times=None means every call.
 
         after=N lets the first N matching calls through before the fault starts.
         """
         return self.faults.add(Fault(target, status=status, code=code, message=message, body=body,
                                      latency=latency, connection_error=connection_error, times=times,
-                                     bucket=bucket, with_resource=with_resource, after=after))
+                                     bucket=bucket, with_resource=with_resource, after=after,
+                                     timeout=timeout))
 
     def clear_faults(self) -> None:
         self.faults.clear()
@@ -255,16 +256,19 @@ class FakeCloud:
         if fault is not None and fault.connection_error:
             self._log(req, None, fault)
             raise requests.exceptions.ConnectionError(f"fake connection error on {route.endpoint}")
+        if fault is not None and fault.timeout:
+            self._log(req, None, fault)
+            raise requests.exceptions.ReadTimeout(f"fake read timeout on {route.endpoint}")
 
         if fault is not None and fault.is_error:
             status, code, message = fault.resolved(req.service)
             reply = self._error(req, status, code, message, fault.with_resource)
             if fault.body:
-                self._spoil(reply, fault.body)
+                self._spoil(reply, fault.body, req)
         else:
             reply = self._serve(req, route)
             if fault is not None and fault.body:
-                self._spoil(reply, fault.body)
+                self._spoil(reply, fault.body, req)
         self._log(req, reply.status, fault)
         return reply.status, self._headers(req, reply), reply.body
 
@@ -285,8 +289,10 @@ class FakeCloud:
         return Reply(status, xml_error_body(code, message, req.request_id, trace, resource), XML)
 
     @staticmethod
-    def _spoil(reply: Reply, kind: str) -> None:
-        if kind == "empty":
+    def _spoil(reply: Reply, kind: str, req: Request) -> None:
+        if kind == "short_page":
+            short_page.spoil(reply, req)
+        elif kind == "empty":
             reply.body = b""
         elif kind == "truncated":
             reply.body = reply.body[: len(reply.body) // 2]

@@ -19,10 +19,10 @@ TARGET_TYPES = ("scf", "cls", "amp", "ckafka", "es")
 DEFAULT_BUS_NAME = "default"
 
 # Letters (or CJK), digits, '_' and '-', starting with a letter and ending with a letter or digit.
-_RULE_NAME_RE = re.compile(r"^[A-Za-z\u4e00-\u9fff][A-Za-z0-9\u4e00-\u9fff_-]{0,58}[A-Za-z0-9\u4e00-\u9fff]$")
+_RULE_NAME_RE = re.compile(r"^[A-Za-z\u4e00-\u9fff][A-Za-z0-9\u4e00-\u9fff_-]{0,58}[A-Za-z0-9\u4e00-\u9fff]\Z")
 _SCF_RESOURCE_RE = re.compile(
     r"^qcs::scf:(?P<region>[a-z0-9-]+):uin/(?P<uin>[0-9]+):namespace/(?P<namespace>[^/]+)"
-    r"/function/(?P<function>[^/]+)/(?P<qualifier>[^/]+)$"
+    r"/function/(?P<function>[^/]+)/(?P<qualifier>[^/]+)\Z"
 )
 MAX_DESCRIPTION = 200
 

@@ -8,7 +8,8 @@ from .urls import API3_SERVICES, ENDPOINTS
 # malformed/truncated/empty: broken bytes. html: a gateway's page. error_document: an <Error> sent
 # with a success status. unexpected_document: well-formed <Response> with none of the expected
 # elements, as a renamed or new list element would look to a client that expects the old one.
-BODY_KINDS = ("malformed", "truncated", "empty", "html", "error_document", "unexpected_document")
+# short_page: a page holding less than it claims (short_page.py).
+BODY_KINDS = ("malformed", "truncated", "empty", "html", "error_document", "unexpected_document", "short_page")
 
 # Status for a fault given only a code, and code for one given only a status.
 _CODE_STATUS = {
@@ -35,7 +36,7 @@ class Fault:
     def __init__(self, target: str, status: Optional[int] = None, code: Optional[str] = None,
                  message: Optional[str] = None, body: Optional[str] = None, latency: Optional[float] = None,
                  connection_error: bool = False, times: Optional[int] = None, bucket: Optional[str] = None,
-                 with_resource: Optional[bool] = None, after: int = 0):
+                 with_resource: Optional[bool] = None, after: int = 0, timeout: bool = False):
         if target not in ENDPOINTS:
             raise ValueError(f"unknown fault target {target!r}; expected one of {', '.join(ENDPOINTS)}")
         if body is not None and body not in BODY_KINDS:
@@ -46,8 +47,8 @@ class Fault:
             raise ValueError("after must be a non-negative int")
         if latency is not None and latency < 0:
             raise ValueError("latency must not be negative")
-        if not (status or code or body or latency or connection_error):
-            raise ValueError("a fault needs a status, code, body, latency or connection_error")
+        if not (status or code or body or latency or connection_error or timeout):
+            raise ValueError("a fault needs a status, code, body, latency, connection_error or timeout")
         self.target = target
         self.status = status
         self.code = code
@@ -55,6 +56,7 @@ class Fault:
         self.body = body
         self.latency = latency
         self.connection_error = connection_error
+        self.timeout = timeout  # the answer never comes: the client's read timeout fires
         self.times = times
         self.remaining = times
         self.bucket = bucket
@@ -85,6 +87,8 @@ class Fault:
         bits = []
         if self.connection_error:
             bits.append("connection_error")
+        if self.timeout:
+            bits.append("timeout")
         if self.is_error:
             bits.append(f"error {self.status or ''} {self.code or ''}".replace("  ", " ").strip())
         if self.body:

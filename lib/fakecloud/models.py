@@ -23,8 +23,8 @@ UNFINISHED_BATCH_JOB_STATES = ("Submitted", "Running", "Pause")
 
 # Deliberately looser than COS naming rules: the fake must be able to hold names the product's
 # own validation is expected to reject, but a host can only be built from a DNS-safe label.
-_BUCKET_NAME_RE = re.compile(r"^(?P<short>[a-z0-9][a-z0-9-]*)-(?P<appid>[0-9]+)$")
-_REGION_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_BUCKET_NAME_RE = re.compile(r"^(?P<short>[a-z0-9][a-z0-9-]*)-(?P<appid>[0-9]+)\Z")
+_REGION_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")
 
 # CI writes every time with the China offset, e.g. 2022-06-27T15:23:10+0800.
 _CI_TZ = timezone(timedelta(hours=8))

@@ -3,28 +3,38 @@
 import re
 from typing import Callable, NamedTuple, Optional
 
-from . import cam_handlers, ci_handlers, cos_handlers, eb_handlers, scf_handlers, sts_handlers, tag_handlers
+from . import (
+    cam_handlers,
+    ci_handlers,
+    cos_handlers,
+    eb_handlers,
+    scf_handlers,
+    service_handlers,
+    sts_handlers,
+    tag_handlers,
+)
 from .wire import Request
 
 _BUCKET = r"(?P<bucket>[a-z0-9][a-z0-9-]*-[0-9]+)"
 _REGION = r"(?P<region>[a-z0-9][a-z0-9-]*)"
 
 HOSTS = {
-    "ci_bucket": re.compile(rf"^{_BUCKET}\.ci\.{_REGION}\.myqcloud\.com$"),
+    "ci_bucket": re.compile(rf"^{_BUCKET}\.ci\.{_REGION}\.myqcloud\.com\Z"),
     # Legacy host that older docs and older clients still use for bind, status and unbind.
-    "pic_bucket": re.compile(rf"^{_BUCKET}\.pic\.{_REGION}\.myqcloud\.com$"),
-    "ci_service": re.compile(rf"^ci\.{_REGION}\.myqcloud\.com$"),
-    "cos_bucket": re.compile(rf"^{_BUCKET}\.cos\.{_REGION}\.myqcloud\.com$"),
-    "tag": re.compile(rf"^tag(?:\.{_REGION})?\.tencentcloudapi\.com$"),
-    "eb": re.compile(rf"^eb(?:\.{_REGION})?\.tencentcloudapi\.com$"),
-    "cam": re.compile(r"^cam\.tencentcloudapi\.com$"),
-    "sts": re.compile(rf"^sts(?:\.{_REGION})?\.tencentcloudapi\.com$"),
-    "scf": re.compile(rf"^scf(?:\.{_REGION})?\.tencentcloudapi\.com$"),
+    "pic_bucket": re.compile(rf"^{_BUCKET}\.pic\.{_REGION}\.myqcloud\.com\Z"),
+    "ci_service": re.compile(rf"^ci\.{_REGION}\.myqcloud\.com\Z"),
+    "cos_bucket": re.compile(rf"^{_BUCKET}\.cos\.{_REGION}\.myqcloud\.com\Z"),
+    "cos_service": re.compile(r"^service\.cos\.myqcloud\.com\Z"),
+    "tag": re.compile(rf"^tag(?:\.{_REGION})?\.tencentcloudapi\.com\Z"),
+    "eb": re.compile(rf"^eb(?:\.{_REGION})?\.tencentcloudapi\.com\Z"),
+    "cam": re.compile(r"^cam\.tencentcloudapi\.com\Z"),
+    "sts": re.compile(rf"^sts(?:\.{_REGION})?\.tencentcloudapi\.com\Z"),
+    "scf": re.compile(rf"^scf(?:\.{_REGION})?\.tencentcloudapi\.com\Z"),
 }
 
 # Which service's conventions (error body, request-id header, auth) a host kind follows.
-HOST_SERVICE = {"ci_bucket": "ci", "pic_bucket": "ci", "ci_service": "ci", "cos_bucket": "cos", "tag": "tag",
-                "eb": "eb", "cam": "cam", "sts": "sts", "scf": "scf"}
+HOST_SERVICE = {"ci_bucket": "ci", "pic_bucket": "ci", "ci_service": "ci", "cos_bucket": "cos", "cos_service": "cos",
+                "tag": "tag", "eb": "eb", "cam": "cam", "sts": "sts", "scf": "scf"}
 # Services on API 3.0: JSON, TC3 signatures scoped to the service name, the action in X-TC-Action.
 API3_SERVICES = ("tag", "eb", "cam", "sts", "scf")
 
@@ -71,6 +81,7 @@ ROUTES = (
           cos_handlers.put_tagging),
     Route(("cos_bucket",), ("DELETE",), "/", "tagging", "DELETE /?tagging", "cos:DeleteBucketTagging",
           cos_handlers.delete_tagging),
+    Route(("cos_service",), ("GET",), "/", None, "GET Service", "cos:GetService", service_handlers.get_service),
     Route(("tag",), ("POST", "GET"), "/", "GetResources", "tag:GetResources", "tag:GetResources",
           tag_handlers.get_resources),
     # Many accounts: a member role's keys, and this function started once per shard.
@@ -118,7 +129,7 @@ def match(req: Request) -> Optional[tuple[Route, str, dict[str, Optional[str]]]]
         if HOST_SERVICE[kind] in API3_SERVICES:
             if _tc_action(req) != route.selector:
                 continue
-        elif route.path == "/":
+        elif route.path == "/" and kind != "cos_service":
             # A bare "/" must carry no query at all and a sub-resource exactly its own key, so a
             # mistyped sub-resource (e.g. ?unbnd) is never taken for a bind or a status read.
             if keys != ({route.selector} if route.selector else set()):

@@ -29,9 +29,9 @@ PAGE_SIZE = 100  # the largest Limit the List* calls take
 MAX_PAGES = 100
 
 # Rule names: letters, digits, '_' and '-', 2-60 characters, a letter first and no '-' or '_' last.
-_RULE_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$")
+_RULE_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]\Z")
 # A part of the function's six-segment name: no separator of that name may appear in it.
-_NAME_PART_RE = re.compile(r"^[A-Za-z0-9_$.-]{1,128}$")
+_NAME_PART_RE = re.compile(r"^[A-Za-z0-9_$.-]{1,128}\Z")
 
 
 def event_pattern() -> dict:
@@ -98,7 +98,7 @@ class Options:
             validate_region(self.region)
         except InvalidBucket:
             raise SetupError(f"not a region: {self.region!r}") from None
-        if not re.match(r"^[0-9]{5,20}$", self.uin or ""):
+        if not re.match(r"^[0-9]{5,20}\Z", self.uin or ""):
             raise SetupError(f"the account ID (UIN) must be digits, not {self.uin!r}")
         for label, value in (("function", self.function), ("namespace", self.namespace),
                              ("alias or version", self.qualifier)):

@@ -96,7 +96,7 @@ def test_endpoint_names():
     assert set(ENDPOINTS) == {
         "GET /", "PUT /", "PUT /?unbind", "GET /workflow", "GET /inventorytriggerjob", "GET /mediabucket",
         "GET /picbucket", "GET /docbucket", "GET /asrbucket", "GET /file_bucket", "GET /ai_bucket",
-        "GET /cibuckets", "GET /?tagging", "PUT /?tagging", "DELETE /?tagging", "tag:GetResources",
+        "GET /cibuckets", "GET /?tagging", "PUT /?tagging", "DELETE /?tagging", "GET Service", "tag:GetResources",
         "eb:ListEventBuses", "eb:ListRules", "eb:GetRule", "eb:CreateRule", "eb:UpdateRule", "eb:ListTargets",
         "eb:CreateTarget", "eb:DeleteTarget", "eb:DeleteRule", "cam:GetUserAppId", "cam:GetRole", "cam:CreateRole",
         "cam:UpdateAssumeRolePolicy", "cam:DeleteRole", "cam:ListPolicies", "cam:GetPolicy", "cam:CreatePolicy",

@@ -1,0 +1,46 @@
+"""Manual invocation: ``{"buckets": [{"bucket", "region"}], "dry_run"}``."""
+
+from ..buckets import BucketRef, InvalidBucket
+from ..shard import InvalidShard
+from ..shard import parse_block as parse_shard
+from .common import MANUAL, InvalidEvent, Trigger, show, why
+
+_MANUAL_KEYS = ("buckets", "dry_run", "shard")
+
+
+def parse_manual(event: dict) -> Trigger:
+    unknown = sorted(show(k, 40) for k in event if k not in _MANUAL_KEYS)
+    if unknown:
+        raise InvalidEvent(f"manual event: unknown keys {', '.join(unknown)} (allowed: buckets, dry_run, shard)")
+    dry_run = event.get("dry_run")
+    if "dry_run" in event and not isinstance(dry_run, bool):
+        raise InvalidEvent(f"manual event: dry_run must be true or false, got {show(dry_run)}")
+    entries = event["buckets"]
+    if not isinstance(entries, list) or not entries:
+        raise InvalidEvent(
+            f"manual event: buckets must be a non-empty list of {{'bucket', 'region'}} objects, got {show(entries)}"
+        )
+    # A dict keeps first-seen order and finds a repeat in constant time: a 200,000-bucket event
+    # is read in linear time (a list scan made it quadratic, minutes before the first request).
+    refs: dict[BucketRef, None] = {}
+    for index, entry in enumerate(entries):
+        where = f"manual event: buckets[{index}]"
+        if not isinstance(entry, dict) or set(entry) != {"bucket", "region"}:
+            raise InvalidEvent(
+                f"{where} must be an object with exactly 'bucket' and 'region', got {show(entry)}"
+            )
+        bucket, region = entry["bucket"], entry["region"]
+        if not isinstance(bucket, str) or not isinstance(region, str):
+            raise InvalidEvent(f"{where}: bucket and region must be strings, got {show(entry)}")
+        try:
+            ref = BucketRef(region=region, bucket=bucket)
+        except InvalidBucket as exc:
+            raise InvalidEvent(f"{where}: {why(exc)}") from exc
+        refs.setdefault(ref)
+    try:
+        shard = parse_shard(event["shard"]) if "shard" in event else None
+    except InvalidShard as exc:
+        raise InvalidEvent(f"manual event: {exc}") from None
+    # 'false' cannot override a dry-run setting, so it is the same as saying nothing.
+    return Trigger(kind=MANUAL, buckets=tuple(refs), dry_run=True if dry_run else None, shard=shard)
+
