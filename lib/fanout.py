@@ -20,6 +20,7 @@ from . import run as runs
 from .errors import ApiError
 from .invoke import FINAL_STATES, FunctionInvoker
 from .members import Access, _role_error, region_of
+from .state import open_state
 
 POLL_SECONDS = 2.0
 DEFAULT_LIMIT = 900.0
@@ -147,7 +148,16 @@ def coordinate(trigger, context, settings, access: Access, connect_fn, log, star
     error = None
     target = function_of(context)
     dispatcher = None
-    if plans and target is None:
+    # The state bucket is checked before any shard starts: in live mode a shard would refuse to
+    # unbind without it anyway, and the coordinator's own report is stored there.
+    state = open_state(settings, connect_fn(settings).clients, run_id, runs.time_limit(context),
+                       runner_options.get("now", runs.utc_now))
+    state_error = state.check()
+    if plans and state_error is not None and not settings.dry_run:
+        error = state_error
+        for entry, event in zip(entries, events):
+            entry.update(dispatched=False, reasons=[error], bucket_list=event["buckets"])
+    elif plans and target is None:
         error = {"code": "fanout_unavailable",
                  "message": "the SCF context names no valid function, namespace, version and region to invoke"}
         for entry, event in zip(entries, events):
@@ -172,7 +182,8 @@ def coordinate(trigger, context, settings, access: Access, connect_fn, log, star
                                    "status_calls": dispatcher.status_calls if dispatcher else 0})
     report["ok"] = ok
     report["elapsed_ms"] = int((clock() - started) * 1000)
-    report = reports.scrub(report, log.secrets)
+    report = state.finish(reports.scrub(report, log.secrets))
+    ok = report["ok"]
     log.emit({"msg": "run", "run_id": run_id, "ok": ok, "trigger": trigger.kind, "dry_run": settings.dry_run,
               "summary": {}, "buckets": sum(e["buckets"] for e in entries), "shards": len(entries),
               "dispatched": sum(1 for e in entries if e.get("dispatched")), "elapsed_ms": report["elapsed_ms"],

@@ -95,6 +95,10 @@ class Access:
         log.add_secrets(creds.secret_id, creds.secret_key, creds.token or "")
         settings = dataclasses.replace(self.settings_for(account, creds), **changes)
         cloud = connect_fn(settings)
+        if account != SELF and settings.state_bucket:
+            # The state bucket is the central account's: leases, the day's count and history go
+            # there with our own keys, so the daily cap holds across every account and shard.
+            cloud = dataclasses.replace(cloud, clients=connect_fn(self.settings).clients)
         identity = self._identity if account == SELF else member_identity(account)
         who = identity.resolve(settings.appid, cloud.appid)
         if who.appid and who.appid != settings.appid:

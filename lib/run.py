@@ -38,6 +38,7 @@ from .discovery import TagFinder
 from .errors import ApiError
 from .locate import BucketLocator
 from .settings import Settings, SettingsError, load, public_view
+from .state import NO_STATE, open_state
 from .tags import TagReader
 from .triggers import InvalidEvent, parse
 
@@ -123,6 +124,8 @@ class Cloud:
     ci: CIClient
     tags: TagReader
     finder: Callable[[], TagFinder]
+    clients: Optional[CosClients] = None  # for the state bucket (lib/state.py)
+    retry: RetryPolicy = DEFAULT_RETRY
     locator: Optional[BucketLocator] = None
     appid: Optional[Callable[[], tuple]] = None  # CAM GetUserAppId: (appid, request_id)
 
@@ -145,6 +148,8 @@ def connect(settings: Settings, retry: RetryPolicy = DEFAULT_RETRY) -> Cloud:
                 ci=CIClient(clients, retry),
                 tags=TagReader(clients, retry),
                 finder=lambda: TagFinder(cred, retry),
+                clients=clients,
+                retry=retry,
                 locator=BucketLocator(clients, retry),
                 appid=lambda: accounts.AppIdLookup(cred, retry)(),
             )
@@ -167,6 +172,7 @@ class Runner:
         self._sleep = sleep
         self._log = log or reports.JsonLog(secrets=_secrets(settings))
         self._progress = progress
+        self.state = NO_STATE
 
     # -- one bucket ---------------------------------------------------------------------
     def evaluate(self, ref: BucketRef, checker: Checker, budget: Budget, dry_run: bool) -> reports.Result:
@@ -194,7 +200,14 @@ class Runner:
             else:
                 raise RuntimeError("the decision did not settle")
             if decision.action == UNBIND:
-                decision = self._unbind(ref, checker.ci, budget, trace)
+                held_back = self.state.before_unbind(ref, checker.ci, trace)  # lease, daily cap
+                if held_back is not None:
+                    kept = False
+                    return held_back
+                try:
+                    decision = self._unbind(ref, checker.ci, budget, trace)
+                finally:
+                    self.state.after_unbind(ref, trace)
                 kept = decision.outcome != "refused"  # a refusal changed nothing
             return decision
         finally:
@@ -254,6 +267,10 @@ class Runner:
         if located.calls or located.failures:
             extra["located"] = {"asked": len(located.refs) + len(located.failures), "found": len(located.refs),
                                 "calls": located.calls}
+        self.state = open_state(self.settings, self.cloud.clients, run_id, time_limit(context), self._now,
+                                self.cloud.retry)
+        if self.state.check() is not None and not dry_run:  # no unbind without a working state bucket
+            return self._finish(reports.build(trigger.kind, dry_run, run_id, [], **extra), started)
 
         if trigger.kind == "timer":
             try:
@@ -298,7 +315,7 @@ class Runner:
     def _finish(self, report: dict, started: float) -> dict:
         report["elapsed_ms"] = int((self._clock() - started) * 1000)
         report["account"] = self.account.as_dict()
-        report = reports.scrub(report, _secrets(self.settings))
+        report = self.state.finish(reports.scrub(report, _secrets(self.settings)))
         calls = [c for r in report["results"] for c in r["calls"]]
         # A shared call (a service list asked for many buckets) is listed with each; count it once.
         total = sum(1 for c in calls if not c.get("shared")) + len(

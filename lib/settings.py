@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from . import org
-from .buckets import InvalidBucket, validate_appid, validate_region
+from .buckets import InvalidBucket, validate_appid, validate_bucket_name, validate_region
 
 SERVICES = ("media", "pic", "doc", "asr", "file", "ai")
 
@@ -42,6 +42,11 @@ class Settings:
     max_rps: int = 50  # CI and COS requests per second for the whole invocation
     credentials: Credentials = field(default=Credentials("", ""), repr=False)
     fanout: org.FanoutSettings = org.FanoutSettings()
+    # The state bucket (docs/state.md): None = no state, everything works without it.
+    state_bucket: Optional[str] = None
+    state_region: Optional[str] = None
+    state_prefix: str = "cos-ci-unbinder/"
+    max_per_day: Optional[int] = None
 
     def region_allowed(self, region: str) -> bool:
         return not self.regions or region in self.regions
@@ -117,7 +122,9 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
     except org.AccountsError as err:
         raise SettingsError(str(err)) from None
 
+    state = _state(env)
     return Settings(
+        **state,
         fanout=fanout,
         dry_run=_bool(env, "CI_UNBIND_DRY_RUN", True),
         tag_key=tag_key,
@@ -137,6 +144,36 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
     )
 
 
+# Letters, digits and - _ . ! separated by single '/', ending in '/': a key prefix that needs no escaping.
+_PREFIX_RE = re.compile(r"(?:[A-Za-z0-9_.!-]+/){1,8}")
+
+
+def _state(env) -> dict:
+    bucket = (env.get("CI_UNBIND_STATE_BUCKET") or "").strip() or None
+    region = (env.get("CI_UNBIND_STATE_REGION") or "").strip() or None
+    raw_prefix = env.get("CI_UNBIND_STATE_PREFIX")
+    prefix = "cos-ci-unbinder/" if raw_prefix is None or not raw_prefix.strip() else raw_prefix.strip()
+    max_per_day = _int(env, "CI_UNBIND_MAX_PER_DAY", None, 0, 100000)
+    if bucket is not None:
+        try:
+            validate_bucket_name(bucket)
+        except InvalidBucket:
+            raise SettingsError(f"CI_UNBIND_STATE_BUCKET must be <name>-<APPID>, not {bucket!r}") from None
+        if region is None:
+            raise SettingsError("CI_UNBIND_STATE_REGION is needed with CI_UNBIND_STATE_BUCKET")
+        try:
+            validate_region(region)
+        except InvalidBucket:
+            raise SettingsError(f"CI_UNBIND_STATE_REGION is not a region: {region!r}") from None
+    elif max_per_day is not None:
+        raise SettingsError("CI_UNBIND_MAX_PER_DAY needs CI_UNBIND_STATE_BUCKET: the count is kept there")
+    if not _PREFIX_RE.fullmatch(prefix) or ".." in prefix or len(prefix) > 200:
+        raise SettingsError(f"CI_UNBIND_STATE_PREFIX must be path segments ending in '/', such as "
+                            f"cos-ci-unbinder/, not {raw_prefix!r}")
+    return {"state_bucket": bucket, "state_region": region if bucket else None, "state_prefix": prefix,
+            "max_per_day": max_per_day}
+
+
 def public_view(settings: Settings) -> dict:
     """The settings as they may appear in a log line: never the credentials."""
     return {
@@ -149,5 +186,9 @@ def public_view(settings: Settings) -> dict:
         "blocking_services": sorted(settings.blocking_services),
         "appid": settings.appid,
         "max_rps": settings.max_rps,
+        "state_bucket": settings.state_bucket,
+        "state_region": settings.state_region,
+        "state_prefix": settings.state_prefix,
+        "max_per_day": settings.max_per_day,
         **settings.fanout.public_view(),
     }

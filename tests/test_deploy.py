@@ -181,6 +181,9 @@ ROUTE_ACTIONS = {r.action for r in ROUTES}
 INTERFACE_LEVEL = {r.action for r in ROUTES if r.hosts == ("ci_service",)} | {
     "ci:DescribeCIBuckets", "tag:GetResources", "cam:GetUserAppId", "cos:GetService"}
 RESOURCE_FORMS = {"ci": "qcs::ci::uid/<APPID>:bucket/*", "cos": "qcs::cos::uid/<APPID>:*"}
+# The state bucket (docs/state.md): its objects under the prefix only, and two bucket-level reads.
+STATE_FORMS = {frozenset({"cos:GetObject", "cos:PutObject"}): "qcs::cos::uid/<APPID>:<STATE_BUCKET>/cos-ci-unbinder/*",
+               frozenset({"cos:GetBucket", "cos:GetBucketVersioning"}): "qcs::cos::uid/<APPID>:<STATE_BUCKET>/*"}
 
 
 @pytest.fixture(scope="module")
@@ -211,7 +214,10 @@ def test_resources_are_scoped(policy):
         else:
             assert not actions & INTERFACE_LEVEL
             (service,) = services
-            assert statement["resource"] == [RESOURCE_FORMS[service]]
+            if frozenset(actions) in STATE_FORMS:
+                assert statement["resource"] == [STATE_FORMS[frozenset(actions)]]
+            else:
+                assert statement["resource"] == [RESOURCE_FORMS[service]]
 
 
 def test_each_action_granted_once(policy):
@@ -237,10 +243,11 @@ def test_policy_check_needs_the_whole_product_suite():
 
 
 def codes_the_code_can_emit() -> set[str]:
-    from lib import decide, triggers
+    from lib import decide, state, statestore, triggers
 
     found = {decide.CAP, decide.DEADLINE, triggers.FAILED_CALL, triggers.UNRELATED_SOURCE,
-             triggers.UNRELATED_EVENT, triggers.NOT_A_BUCKET}
+             triggers.UNRELATED_EVENT, triggers.NOT_A_BUCKET, state.LEASE_HELD, state.MAX_PER_DAY,
+             statestore.MISSING, statestore.DENIED, statestore.VERSIONED, statestore.UNAVAILABLE}
     for path in (ROOT / "lib").glob("*.py"):
         text = path.read_text()
         found |= set(re.findall(r'(?:_reason|_skip|failure)\(\s*"([a-z_]+)"', text))

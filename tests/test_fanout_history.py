@@ -50,3 +50,14 @@ def test_shards_without_their_coordinator_still_gather():
                   shard_report("b", 1, 2, ARN, ["blocked"], coordinator="c9")])
     assert len(runs) == 1 and runs[0]["run_id"] == "c9" and runs[0]["summary"] == {"unbound": 1, "blocked": 1}
     assert "coordinator" not in runs[0]
+
+
+def test_a_shard_that_never_ended_is_folded_as_unfinished():
+    start = {"run_id": "s1", "ok": False, "trigger": None, "summary": {}, "results": [], "unfinished": True,
+             "recorded_at": "2026-11-29T17:17:03Z", "error": {"code": "unfinished"}}
+    runs = group([COORDINATOR, shard_report("s0", 0, 2, "self", ["unbound"]), start])
+    assert len(runs) == 1
+    (run,) = runs
+    assert run["ok"] is False and run["shards_reported"] == 2
+    assert [s.get("unfinished", False) for s in run["shard_runs"]] == [False, True]
+    assert run["shard_runs"][1]["account"] == ARN

@@ -52,3 +52,33 @@ def test_credentials_never_in_repr_or_public_view():
     assert s.credentials and s.credentials.token == "tokentoken"
     for text in (repr(s), str(public_view(s))):
         assert "keykeykey" not in text and "tokentoken" not in text and "AKIDsecretid" not in text
+
+
+STATE = {"CI_UNBIND_STATE_BUCKET": "state-1250000000", "CI_UNBIND_STATE_REGION": "ap-guangzhou"}
+
+
+def test_state_settings():
+    s = load({**STATE, "CI_UNBIND_MAX_PER_DAY": "5", "CI_UNBIND_STATE_PREFIX": "ops/unbinder/"})
+    assert (s.state_bucket, s.state_region, s.state_prefix, s.max_per_day) == (
+        "state-1250000000", "ap-guangzhou", "ops/unbinder/", 5)
+    assert load(STATE).max_per_day is None and load(STATE).state_prefix == "cos-ci-unbinder/"
+    assert public_view(s)["state_bucket"] == "state-1250000000" and public_view(s)["max_per_day"] == 5
+
+
+@pytest.mark.parametrize("env,name", [
+    ({"CI_UNBIND_MAX_PER_DAY": "5"}, "CI_UNBIND_MAX_PER_DAY"),  # a daily cap needs somewhere to count
+    ({**STATE, "CI_UNBIND_MAX_PER_DAY": "-1"}, "CI_UNBIND_MAX_PER_DAY"),
+    ({**STATE, "CI_UNBIND_MAX_PER_DAY": "five"}, "CI_UNBIND_MAX_PER_DAY"),
+    ({"CI_UNBIND_STATE_BUCKET": "state-1250000000"}, "CI_UNBIND_STATE_REGION"),
+    ({**STATE, "CI_UNBIND_STATE_BUCKET": "Bad_Bucket"}, "CI_UNBIND_STATE_BUCKET"),
+    ({**STATE, "CI_UNBIND_STATE_BUCKET": "state-1250000000.evil.com"}, "CI_UNBIND_STATE_BUCKET"),
+    ({**STATE, "CI_UNBIND_STATE_REGION": "ap-guangzhou.evil.com"}, "CI_UNBIND_STATE_REGION"),
+    ({**STATE, "CI_UNBIND_STATE_PREFIX": "no-slash"}, "CI_UNBIND_STATE_PREFIX"),
+    ({**STATE, "CI_UNBIND_STATE_PREFIX": "/abs/"}, "CI_UNBIND_STATE_PREFIX"),
+    ({**STATE, "CI_UNBIND_STATE_PREFIX": "a/../b/"}, "CI_UNBIND_STATE_PREFIX"),
+    ({**STATE, "CI_UNBIND_STATE_PREFIX": "a//"}, "CI_UNBIND_STATE_PREFIX"),
+    ({**STATE, "CI_UNBIND_STATE_PREFIX": "a b/"}, "CI_UNBIND_STATE_PREFIX"),
+])
+def test_invalid_state_settings(env, name):
+    with pytest.raises(SettingsError, match=name):
+        load(env)

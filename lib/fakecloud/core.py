@@ -15,6 +15,7 @@ from .cam_models import Cam
 from .eb_models import EventBridge
 from .faults import Fault, FaultSet
 from .models import Account, Bucket, OtherResource
+from .object_models import ObjectStore
 from .scf_models import Scf
 from .sts_models import Sts
 from .wire import (
@@ -82,6 +83,7 @@ class FakeCloud:
         self.keys.add(secret_id, secret_key, self.account, token)
         self.sts = Sts(self)
         self.scf = Scf(concurrency=scf_concurrency)
+        self.objects = ObjectStore(self.account.lock, self.account.now)
         self.cam = Cam(appid, self.account.lock, self.account.now)
         self.account.cam = self.cam
         self.secret_id = secret_id
@@ -163,7 +165,8 @@ class FakeCloud:
     def inject(self, target: str, *, status: Optional[int] = None, code: Optional[str] = None,
                message: Optional[str] = None, body: Optional[str] = None, latency: Optional[float] = None,
                connection_error: bool = False, times: Optional[int] = None, bucket: Optional[str] = None,
-               with_resource: Optional[bool] = None, after: int = 0, timeout: bool = False) -> Fault:
+               with_resource: Optional[bool] = None, after: int = 0, timeout: bool = False,
+               lost_answer: bool = False) -> Fault:
         """Make calls to `target` (an endpoint name) misbehave; times=None means every call.
 
         after=N lets the first N matching calls through before the fault starts.
@@ -171,7 +174,7 @@ class FakeCloud:
         return self.faults.add(Fault(target, status=status, code=code, message=message, body=body,
                                      latency=latency, connection_error=connection_error, times=times,
                                      bucket=bucket, with_resource=with_resource, after=after,
-                                     timeout=timeout))
+                                     timeout=timeout, lost_answer=lost_answer))
 
     def clear_faults(self) -> None:
         self.faults.clear()
@@ -253,6 +256,10 @@ class FakeCloud:
         fault = self.faults.take(route.endpoint, req.bucket)
         if fault is not None and fault.latency:
             self.sleep(fault.latency)  # outside every lock, so other threads carry on meanwhile
+        if fault is not None and fault.lost_answer:
+            self._serve(req, route)
+            self._log(req, None, fault)
+            raise requests.exceptions.ConnectionError(f"fake connection lost after {route.endpoint} took effect")
         if fault is not None and fault.connection_error:
             self._log(req, None, fault)
             raise requests.exceptions.ConnectionError(f"fake connection error on {route.endpoint}")

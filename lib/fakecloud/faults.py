@@ -36,7 +36,8 @@ class Fault:
     def __init__(self, target: str, status: Optional[int] = None, code: Optional[str] = None,
                  message: Optional[str] = None, body: Optional[str] = None, latency: Optional[float] = None,
                  connection_error: bool = False, times: Optional[int] = None, bucket: Optional[str] = None,
-                 with_resource: Optional[bool] = None, after: int = 0, timeout: bool = False):
+                 with_resource: Optional[bool] = None, after: int = 0, timeout: bool = False,
+                 lost_answer: bool = False):
         if target not in ENDPOINTS:
             raise ValueError(f"unknown fault target {target!r}; expected one of {', '.join(ENDPOINTS)}")
         if body is not None and body not in BODY_KINDS:
@@ -47,8 +48,11 @@ class Fault:
             raise ValueError("after must be a non-negative int")
         if latency is not None and latency < 0:
             raise ValueError("latency must not be negative")
-        if not (status or code or body or latency or connection_error or timeout):
-            raise ValueError("a fault needs a status, code, body, latency, connection_error or timeout")
+        if not (status or code or body or latency or connection_error or timeout or lost_answer):
+            raise ValueError("a fault needs a status, code, body, latency, connection_error, timeout or "
+                             "lost_answer")
+        if lost_answer and (status or code or body or connection_error or timeout):
+            raise ValueError("lost_answer serves the call and drops its answer: no status, code or body with it")
         self.target = target
         self.status = status
         self.code = code
@@ -57,6 +61,9 @@ class Fault:
         self.latency = latency
         self.connection_error = connection_error
         self.timeout = timeout  # the answer never comes: the client's read timeout fires
+        # The call takes effect, then the connection drops before the answer: the client cannot
+        # know it happened (a create that succeeded, then retried).
+        self.lost_answer = lost_answer
         self.times = times
         self.remaining = times
         self.bucket = bucket
@@ -89,6 +96,8 @@ class Fault:
             bits.append("connection_error")
         if self.timeout:
             bits.append("timeout")
+        if self.lost_answer:
+            bits.append("lost_answer")
         if self.is_error:
             bits.append(f"error {self.status or ''} {self.code or ''}".replace("  ", " ").strip())
         if self.body:

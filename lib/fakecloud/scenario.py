@@ -33,7 +33,7 @@ _BUCKET = {"name", "region", "tags", "ci_status", "services", "hidden", "workflo
 _WORKFLOW = {"id", "name", "state", "create_time"}
 _BATCH_JOB = {"id", "type", "state", "name", "creation_time", "workflow_id"}
 _FAULT = {"target", "status", "code", "message", "body", "latency", "connection_error", "times", "bucket",
-          "with_resource", "after"}
+          "with_resource", "after", "lost_answer"}
 
 
 class ScenarioError(ValueError):

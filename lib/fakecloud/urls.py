@@ -8,6 +8,7 @@ from . import (
     ci_handlers,
     cos_handlers,
     eb_handlers,
+    object_handlers,
     scf_handlers,
     service_handlers,
     sts_handlers,
@@ -49,7 +50,13 @@ class Route(NamedTuple):
     endpoint: str
     action: str
     handler: Callable
+    # For a listing on "/": the query keys it may carry (any subset), instead of one sub-resource.
+    params: Optional[frozenset] = None
 
+
+# The path of a route on any object key (any path but "/"), with no sub-resource.
+OBJECT = "/<key>"
+_LIST_PARAMS = frozenset(("prefix", "delimiter", "marker", "max-keys", "encoding-type"))
 
 _CI_BUCKET = ("ci_bucket", "pic_bucket")
 
@@ -81,6 +88,16 @@ ROUTES = (
           cos_handlers.put_tagging),
     Route(("cos_bucket",), ("DELETE",), "/", "tagging", "DELETE /?tagging", "cos:DeleteBucketTagging",
           cos_handlers.delete_tagging),
+    # COS objects and the bucket calls the state store makes (docs/state.md).
+    Route(("cos_bucket",), ("GET",), "/", "versioning", "GET /?versioning", "cos:GetBucketVersioning",
+          object_handlers.get_versioning),
+    Route(("cos_bucket",), ("GET",), "/", None, "GET Bucket", "cos:GetBucket", object_handlers.list_objects,
+          params=_LIST_PARAMS),
+    Route(("cos_bucket",), ("PUT",), OBJECT, None, "PUT Object", "cos:PutObject", object_handlers.put_object),
+    Route(("cos_bucket",), ("GET",), OBJECT, None, "GET Object", "cos:GetObject", object_handlers.get_object),
+    Route(("cos_bucket",), ("HEAD",), OBJECT, None, "HEAD Object", "cos:HeadObject", object_handlers.head_object),
+    Route(("cos_bucket",), ("DELETE",), OBJECT, None, "DELETE Object", "cos:DeleteObject",
+          object_handlers.delete_object),
     Route(("cos_service",), ("GET",), "/", None, "GET Service", "cos:GetService", service_handlers.get_service),
     Route(("tag",), ("POST", "GET"), "/", "GetResources", "tag:GetResources", "tag:GetResources",
           tag_handlers.get_resources),
@@ -124,10 +141,19 @@ def match(req: Request) -> Optional[tuple[Route, str, dict[str, Optional[str]]]]
     kind, groups = found
     keys = {k for k, _ in req.query}
     for route in ROUTES:
-        if kind not in route.hosts or req.method not in route.methods or req.path != route.path:
+        if kind not in route.hosts or req.method not in route.methods:
+            continue
+        if route.path == OBJECT:
+            if req.path == "/" or keys:
+                continue
+            return route, kind, groups
+        if req.path != route.path:
             continue
         if HOST_SERVICE[kind] in API3_SERVICES:
             if _tc_action(req) != route.selector:
+                continue
+        elif route.params is not None:
+            if not keys <= route.params:
                 continue
         elif route.path == "/" and kind != "cos_service":
             # A bare "/" must carry no query at all and a sub-resource exactly its own key, so a

@@ -82,7 +82,8 @@ def cmd_validate(args) -> int:
 def cmd_setup_role(args) -> int:
     from .camapi import CamApi
 
-    options = _checked(roles.RoleOptions(role=args.role_name, policy=args.policy_name, appid=args.appid))
+    options = _checked(roles.RoleOptions(role=args.role_name, policy=args.policy_name, appid=args.appid,
+                                         state_bucket=args.state_bucket or None, state_prefix=args.state_prefix))
     if args.member or args.central_uin:
         options = _checked(member_options(args, options))
     api = _connect(CamApi, "manage CAM roles and policies")
@@ -104,7 +105,8 @@ def member_options(args, options):
         trust = member_role.trust_statement(args.central_uin)
     except eventbridge.SetupError as err:
         raise CliError(str(err)) from None
-    return replace(options, trust=trust,
+    # The state bucket lives in the central account: a member role gets no statement on it.
+    return replace(options, trust=trust, state_bucket=None,
                    role=member_role.ROLE_NAME if args.role_name == roles.ROLE_NAME else args.role_name,
                    policy=member_role.POLICY_NAME if args.policy_name == roles.POLICY_NAME else args.policy_name)
 
@@ -138,6 +140,12 @@ def cmd_teardown(args) -> int:
     except eventbridge.SetupError as err:
         return _failed("teardown", err)
     return 0
+
+
+def cmd_history(args) -> int:
+    from . import history_cmd
+
+    return history_cmd.main(args)
 
 
 def cmd_setup_eventbridge(args) -> int:
@@ -240,6 +248,10 @@ def parser() -> argparse.ArgumentParser:
                 "made from deploy/cam-policy.json with the account's APPID. Idempotent.")
     _role_arguments(p)
     p.add_argument("--appid", help="the account's APPID (default: asked of CAM GetUserAppId)")
+    p.add_argument("--state-bucket", default=os.environ.get("CI_UNBIND_STATE_BUCKET", ""),
+                   help="grant the state bucket's statements on it (default: CI_UNBIND_STATE_BUCKET; none: left out)")
+    p.add_argument("--state-prefix", default=os.environ.get("CI_UNBIND_STATE_PREFIX", "").strip() or "cos-ci-unbinder/",
+                   help="its prefix (default: CI_UNBIND_STATE_PREFIX or cos-ci-unbinder/)")
     p.add_argument("--dry-run", action="store_true", help="read only; print what would be created or updated")
     p.add_argument("--member", action="store_true",
                    help=f"in a member account: the role the central function assumes ({member_role.ROLE_NAME}, "
@@ -260,6 +272,10 @@ def parser() -> argparse.ArgumentParser:
                 "TENCENTCLOUD_SECRETID/SECRETKEY/SESSIONTOKEN.")
     _eb_arguments(p)
     p.add_argument("--dry-run", action="store_true", help="read only; print what would be created or updated")
+
+    from . import history_cmd
+
+    history_cmd.add_arguments(command("history", cmd_history, history_cmd.HELP, history_cmd.DESCRIPTION))
     return top
 
 

@@ -20,9 +20,21 @@ def _coordinator_id(report: dict) -> Optional[str]:
 
 
 def group(reports: list) -> list:
-    """The reports with every fan-out folded into one run, in the order their first report came."""
+    """The reports with every fan-out folded into one run, in the order their first report came.
+
+    A shard that began and never recorded its end left only a start record, without its `shard`
+    block: it is recognised by its request id among the shards its coordinator started."""
+    started_by = {}
+    for report in reports:
+        for entry in (report.get("fanout") or {}).get("shards") or []:
+            if entry.get("request_id"):
+                started_by[entry["request_id"]] = (report.get("run_id"), entry)
     out, runs = [], {}
     for report in reports:
+        if report.get("unfinished") and report.get("run_id") in started_by and "shard" not in report:
+            coordinator, entry = started_by[report["run_id"]]
+            report = {**report, "shard": {"account": entry.get("account"), "coordinator_run_id": coordinator,
+                                          "index": entry.get("index", 0), "of": entry.get("of", 0)}}
         key = _coordinator_id(report) or (report.get("run_id") if "fanout" in report else None)
         if key is None:
             out.append(report)
@@ -42,7 +54,8 @@ def group(reports: list) -> list:
             run["ok"] = run["ok"] and bool(report.get("ok"))
         else:
             run["shard_runs"].append({"run_id": report.get("run_id"), **report["shard"],
-                                      "ok": report.get("ok"), "summary": report.get("summary", {})})
+                                      "ok": report.get("ok"), "summary": report.get("summary", {}),
+                                      **({"unfinished": True} if report.get("unfinished") else {})})
             run["results"].extend({"account": report["shard"]["account"], **r} for r in report.get("results", []))
             run["ok"] = run["ok"] and bool(report.get("ok"))
             run.setdefault("recorded_at", report.get("recorded_at"))

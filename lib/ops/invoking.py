@@ -103,7 +103,10 @@ def invoke(args) -> int:
 
     env = dict(os.environ)
     if args.simulate:
+        from .history_cmd import SIM_STATE_ENV
+
         env.update(SIM_CREDENTIALS)
+        env.update(SIM_STATE_ENV)  # the demo keeps history in a state bucket of the fake, as deployed
         env.pop("TENCENTCLOUD_SESSIONTOKEN", None)
         organisation.add_accounts(env, scenario)
     env["CI_UNBIND_DRY_RUN"] = "false" if args.apply else "true"
@@ -127,6 +130,9 @@ def invoke(args) -> int:
         cloud = FakeCloud(secret_id=SIM_CREDENTIALS["TENCENTCLOUD_SECRETID"],
                           secret_key=SIM_CREDENTIALS["TENCENTCLOUD_SECRETKEY"])
         _load_scenario(cloud, scenario, args.scenario)
+        from .history_cmd import simulated_state
+
+        simulated_state(cloud)
         with cloud:
             organisation.deploy(cloud, settings, log)
             context.update(organisation.CONTEXT)

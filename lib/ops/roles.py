@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..buckets import InvalidBucket, validate_appid
+from ..buckets import InvalidBucket, validate_appid, validate_bucket_name
 from . import member_role
 from .camapi import ROLE_MISSING
 from .eventbridge import SetupError
@@ -28,6 +28,8 @@ DESCRIPTION = "cos-ci-unbinder: unbinds tagged COS buckets from Cloud Infinite"
 PAGE = 200  # the largest Rp CAM's list calls take
 MAX_PAGES = 50
 _NAME_RE = re.compile(r"[A-Za-z0-9+=,.@_-]{1,128}")
+_PREFIX_RE = re.compile(r"(?:[A-Za-z0-9_.!-]+/){1,8}")  # as CI_UNBIND_STATE_PREFIX
+_STATE_BUCKET, _STATE_PREFIX = "<STATE_BUCKET>", "cos-ci-unbinder/"
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,9 @@ class RoleOptions:
     # Who may assume the role: None is SCF (the execution role); a member role names the central
     # account instead (lib/ops/member_role.py).
     trust: Optional[dict] = None
+    # The state bucket (docs/state.md): its statements are written in for it, or left out without one.
+    state_bucket: Optional[str] = None
+    state_prefix: str = "cos-ci-unbinder/"
 
     def validate(self) -> "RoleOptions":
         for label, value in (("role name", self.role), ("policy name", self.policy)):
@@ -49,6 +54,13 @@ class RoleOptions:
                 validate_appid(self.appid)
             except InvalidBucket:
                 raise SetupError(f"--appid must be digits, not {self.appid!r}") from None
+        if self.state_bucket is not None:
+            try:
+                validate_bucket_name(self.state_bucket)
+            except InvalidBucket:
+                raise SetupError(f"--state-bucket must be <name>-<APPID>, not {self.state_bucket!r}") from None
+        if not _PREFIX_RE.fullmatch(self.state_prefix or "") or ".." in self.state_prefix:
+            raise SetupError(f"--state-prefix must be path segments ending in '/', not {self.state_prefix!r}")
         return self
 
 
@@ -74,13 +86,23 @@ _PAST = {"create": "created", "update": "updated", "attach": "attached", "detach
          "delete": "deleted", "add": "added"}
 
 
-def policy_document(appid: str, path: pathlib.Path = POLICY_FILE) -> str:
+def policy_document(appid: str, path: pathlib.Path = POLICY_FILE, state_bucket: Optional[str] = None,
+                    state_prefix: str = _STATE_PREFIX) -> str:
     try:
         text = path.read_text(encoding="utf-8")
         json.loads(text)
     except (OSError, ValueError) as err:
         raise SetupError(f"{path.name} cannot be used: {err}") from None
-    return json.dumps(json.loads(text.replace("<APPID>", appid)), separators=(",", ":"))
+    policy = json.loads(text.replace("<APPID>", appid))
+    statements = []
+    for st in policy.get("statement", []):
+        resources = st.get("resource") or []
+        if not any(_STATE_BUCKET in r for r in resources):
+            statements.append(st)
+        elif state_bucket:  # the state bucket's objects under its prefix only, and the bucket's reads
+            statements.append({**st, "resource": [r.replace(_STATE_BUCKET, state_bucket).replace(
+                "/" + _STATE_PREFIX + "*", "/" + state_prefix + "*") for r in resources]})
+    return json.dumps({**policy, "statement": statements}, separators=(",", ":"))
 
 
 def _same(a, b) -> bool:
@@ -151,7 +173,7 @@ def setup_role(api, options: RoleOptions, dry_run: bool = False) -> Changes:
     options.validate()
     changes = Changes(dry_run)
     appid = options.appid or account_appid(api)
-    document = policy_document(appid, options.policy_file)
+    document = policy_document(appid, options.policy_file, options.state_bucket, options.state_prefix)
 
     statement = options.trust or TRUST_STATEMENT
     trusted_by = "SCF" if options.trust is None else "the central account"

@@ -97,6 +97,7 @@ def test_endpoint_names():
         "GET /", "PUT /", "PUT /?unbind", "GET /workflow", "GET /inventorytriggerjob", "GET /mediabucket",
         "GET /picbucket", "GET /docbucket", "GET /asrbucket", "GET /file_bucket", "GET /ai_bucket",
         "GET /cibuckets", "GET /?tagging", "PUT /?tagging", "DELETE /?tagging", "GET Service", "tag:GetResources",
+        "GET /?versioning", "GET Bucket", "PUT Object", "GET Object", "HEAD Object", "DELETE Object",
         "eb:ListEventBuses", "eb:ListRules", "eb:GetRule", "eb:CreateRule", "eb:UpdateRule", "eb:ListTargets",
         "eb:CreateTarget", "eb:DeleteTarget", "eb:DeleteRule", "cam:GetUserAppId", "cam:GetRole", "cam:CreateRole",
         "cam:UpdateAssumeRolePolicy", "cam:DeleteRole", "cam:ListPolicies", "cam:GetPolicy", "cam:CreatePolicy",

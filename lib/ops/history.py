@@ -1,0 +1,168 @@
+"""`cos-ci-unbinder history`: the runs and the buckets that need a person, from the state bucket
+(or from saved report files), as text, JSON or one HTML page."""
+
+import json
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from typing import Optional
+from urllib.parse import urlencode
+
+from ..history import BUCKETS, RUNS, request_ids
+from ..statestore import StateStore
+
+# Outcomes a person has to act on (README, "What to do about each outcome").
+NEEDS_PERSON = ("blocked", "refused", "error")
+_SINCE_RE = re.compile(r"(?P<n>[0-9]{1,5})(?P<unit>[mhd])")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+class HistoryError(ValueError):
+    """A history request that cannot be answered (bad option, unreadable file)."""
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """`7d`, `12h`, `30m`, or an ISO date (UTC)."""
+    m = _SINCE_RE.fullmatch(text.strip())
+    if m:
+        return now - timedelta(**{_UNITS[m.group("unit")]: int(m.group("n"))})
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise HistoryError(f"--since takes 7d, 12h, 30m or a date such as 2024-05-01, not {text!r}") from None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _when(report: dict) -> Optional[datetime]:
+    try:
+        return datetime.fromisoformat(str(report.get("recorded_at", "")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+# -- reading ---------------------------------------------------------------------------------------
+def runs_from_state(store: StateStore, since: datetime, now: datetime, workers: int = 8) -> list[dict]:
+    """Every run recorded from `since`'s day to `now`'s, read from the state bucket."""
+    day, keys = since.date(), []
+    while day <= now.date():
+        keys += [info.key for info in store.list(f"{RUNS}{day:%Y/%m/%d}/")]
+        day += timedelta(days=1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        found = list(pool.map(store.get_json, keys))
+    return [r for r in found if isinstance(r, dict)]
+
+
+def latest_from_state(store: StateStore, workers: int = 8) -> list[dict]:
+    keys = [info.key for info in store.list(BUCKETS)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return [r for r in pool.map(store.get_json, keys) if isinstance(r, dict)]
+
+
+def runs_from_dir(path: str) -> list[dict]:
+    """Saved reports (the output of `invoke --json`, or objects copied from runs/): *.json under path."""
+    if not os.path.isdir(path):
+        raise HistoryError(f"--from: {path} is not a directory")
+    runs = []
+    for root, _dirs, files in os.walk(path):
+        for name in sorted(files):
+            if not name.endswith(".json"):
+                continue
+            full = os.path.join(root, name)
+            try:
+                with open(full, encoding="utf-8") as fh:
+                    report = json.load(fh)
+            except (OSError, ValueError) as err:
+                raise HistoryError(f"{full}: not a JSON report ({err})") from None
+            if not isinstance(report, dict) or "results" not in report or "run_id" not in report:
+                raise HistoryError(f"{full}: not a run report (no run_id and results)")
+            if "recorded_at" not in report:
+                stamp = datetime.fromtimestamp(os.path.getmtime(full), timezone.utc)
+                report = {**report, "recorded_at": stamp.isoformat().replace("+00:00", "Z")}
+            runs.append(report)
+    return runs
+
+
+def latest_from_runs(runs: list[dict]) -> list[dict]:
+    """Each bucket's outcome in the last run that looked at it."""
+    latest: dict = {}
+    for report in sorted(runs, key=lambda r: str(r.get("recorded_at", ""))):
+        for result in report.get("results") or []:
+            latest[(result["region"], result["bucket"])] = {
+                "bucket": result["bucket"], "region": result["region"], "outcome": result["outcome"],
+                "reasons": result.get("reasons", []), "run_id": report.get("run_id"),
+                "trigger": report.get("trigger"), "dry_run": report.get("dry_run"), "at": report.get("recorded_at"),
+                "request_ids": request_ids(result)}
+    return [latest[k] for k in sorted(latest)]
+
+
+# -- choosing --------------------------------------------------------------------------------------
+def select(runs: list[dict], latest: list[dict], since: Optional[datetime], bucket: Optional[str],
+           outcome: Optional[str]) -> tuple[list[dict], list[dict]]:
+    def keep_run(report):
+        when = _when(report)
+        if since is not None and (when is None or when < since):
+            return False
+        results = report.get("results") or []
+        if bucket and not any(r["bucket"] == bucket for r in results):
+            return False
+        return not outcome or any(r["outcome"] == outcome for r in results)
+
+    runs = sorted((r for r in runs if keep_run(r)), key=lambda r: str(r.get("recorded_at", "")), reverse=True)
+    latest = [b for b in latest if (not bucket or b["bucket"] == bucket) and (not outcome or b["outcome"] == outcome)]
+    return runs, latest
+
+
+def needing_a_person(latest: list[dict]) -> list[dict]:
+    return [b for b in latest if b.get("outcome") in NEEDS_PERSON]
+
+
+def per_day(runs: list[dict]) -> dict[str, dict[str, int]]:
+    """Outcomes counted per UTC day, from each run's summary."""
+    days: dict[str, dict[str, int]] = {}
+    for report in runs:
+        when = _when(report)
+        if when is None:
+            continue
+        day = days.setdefault(when.strftime("%Y-%m-%d"), {})
+        for outcome, count in (report.get("summary") or {}).items():
+            day[outcome] = day.get(outcome, 0) + int(count)
+    return dict(sorted(days.items()))
+
+
+def console_url(bucket: str, region: str) -> str:
+    # The CI console's page for one bucket (its blockers: workflows, jobs, services, review).
+    return "https://console.cloud.tencent.com/ci/bucket?" + urlencode({"bucket": bucket, "region": region})
+
+
+def reason_text(reason: dict) -> str:
+    details = [f"{k}={v}" for k, v in reason.items() if k != "code" and v not in (None, "", [], {})]
+    return reason.get("code", "?") + (" " + " ".join(details) if details else "")
+
+
+# -- text ------------------------------------------------------------------------------------------
+def as_text(runs: list[dict], latest: list[dict]) -> str:
+    lines = ["RUNS", f"{'WHEN':20}  {'TRIGGER':7}  {'MODE':7}  {'OK':5}  RUN ID / SUMMARY"]
+    for r in runs:
+        summary = ", ".join(f"{k}: {v}" for k, v in (r.get("summary") or {}).items()) or "nothing to do"
+        if r.get("error"):
+            summary += f" (error: {r['error'].get('code')})"
+        lines.append(f"{str(r.get('recorded_at', '-'))[:19]:20}  {str(r.get('trigger') or '-'):7}  "
+                     f"{'dry run' if r.get('dry_run') else 'live':7}  {str(r.get('ok')).lower():5}  "
+                     f"{r.get('run_id')}  {summary}")
+    if not runs:
+        lines.append("(no runs)")
+    people = needing_a_person(latest)
+    lines += ["", f"BUCKETS THAT NEED A PERSON ({len(people)})"]
+    for b in people:
+        reasons = "; ".join(reason_text(x) for x in b.get("reasons", [])) or "-"
+        lines.append(f"{b['bucket']}  {b['region']}  {b['outcome']}  {reasons}")
+        lines.append(f"    {console_url(b['bucket'], b['region'])}")
+    if not people:
+        lines.append("(none)")
+    return "\n".join(lines)
+
+
+def as_json(runs: list[dict], latest: list[dict]) -> str:
+    return json.dumps({"runs": runs, "buckets": latest, "needs_person": needing_a_person(latest)},
+                      indent=2, ensure_ascii=False)

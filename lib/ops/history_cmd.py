@@ -1,0 +1,124 @@
+"""The `history` subcommand: where the history comes from, and how it is shown.
+
+    cos-ci-unbinder history [--since 7d] [--bucket B] [--outcome O] [--json] [--html FILE]
+                            [--from DIR | --simulate]
+
+Without --from or --simulate it reads the state bucket the function's settings name
+(CI_UNBIND_STATE_BUCKET, _REGION, _PREFIX) with the keys in TENCENTCLOUD_SECRETID/SECRETKEY.
+"""
+
+import os
+import sys
+from datetime import datetime, timedelta, timezone
+
+from .. import run
+from ..cosapi import CosClients
+from ..decide import OUTCOMES
+from ..report import JsonLog
+from ..settings import SettingsError, load
+from ..statestore import StateError, StateStore
+from . import fanout_history, history, html_report
+
+SIM_STATE_BUCKET = "cos-ci-unbinder-state-1250000000"
+SIM_REGION = "ap-guangzhou"
+# What --simulate runs with: a state bucket in the fake, so the demo keeps history as deployed.
+SIM_STATE_ENV = {"CI_UNBIND_STATE_BUCKET": SIM_STATE_BUCKET, "CI_UNBIND_STATE_REGION": SIM_REGION}
+HELP = "the runs and the buckets that need a person, from the state bucket"
+DESCRIPTION = ("Read the run history the function keeps in its state bucket (or saved report files) and print "
+               "the runs and the buckets that need a person.")
+
+
+def add_arguments(h) -> None:
+    h.add_argument("--since", default="7d", help="7d, 12h, 30m or a date (default 7d)")
+    h.add_argument("--bucket", help="only runs that looked at this bucket, and only its outcome")
+    h.add_argument("--outcome", choices=OUTCOMES, help="only runs and buckets with this outcome")
+    h.add_argument("--json", action="store_true", help="print JSON instead of text")
+    h.add_argument("--html", metavar="FILE", help="write one self-contained HTML page to FILE")
+    source = h.add_mutually_exclusive_group()
+    source.add_argument("--from", dest="from_dir", metavar="DIR", help="saved report files (*.json) instead")
+    source.add_argument("--simulate", action="store_true", help="a few demo runs on the built-in fake cloud")
+
+
+def simulated_state(cloud) -> dict:
+    """A state bucket in the fake cloud (never bound, never tagged), and the settings naming it."""
+    if cloud.account.bucket(SIM_STATE_BUCKET) is None:
+        cloud.add_bucket(SIM_STATE_BUCKET, SIM_REGION, ci_status="off")
+    return dict(SIM_STATE_ENV)
+
+
+def _simulate(now: datetime):
+    """Three days of demo runs on the fake cloud, then their history read back from its state bucket."""
+    from ..fakecloud import DEMO_SCENARIO, FakeCloud, load_scenario
+    from .invoking import SIM_CREDENTIALS
+
+    cloud = FakeCloud(secret_id=SIM_CREDENTIALS["TENCENTCLOUD_SECRETID"],
+                      secret_key=SIM_CREDENTIALS["TENCENTCLOUD_SECRETKEY"])
+    with cloud:
+        load_scenario(cloud, DEMO_SCENARIO)
+        env = {**SIM_CREDENTIALS, **simulated_state(cloud)}
+        timer, manual = {"Type": "Timer"}, {"buckets": [{"bucket": b.name, "region": b.region} for b in cloud.buckets
+                                                        if b.name != SIM_STATE_BUCKET]}
+        for days_ago, event, dry in ((2, timer, "true"), (1, manual, "true"), (1, timer, "false"), (0, timer, "false")):
+            when = now - timedelta(days=days_ago, hours=1)
+            settings = run.cold_start({**env, "CI_UNBIND_DRY_RUN": dry})
+            run.handle(event, {"request_id": f"sim-{days_ago}d-{event.get('Type', 'manual').lower()}-{dry}",
+                               "time_limit_in_ms": 900000}, settings, log=JsonLog(stream=_Null()),
+                       now=lambda when=when: when)
+        store = StateStore(CosClients(load(env).credentials), SIM_STATE_BUCKET, SIM_REGION, "cos-ci-unbinder/")
+        return history.runs_from_state(store, now - timedelta(days=30), now), history.latest_from_state(store)
+
+
+class _Null:
+    def write(self, _text):
+        pass
+
+    def flush(self):
+        pass
+
+
+def _from_state(since: datetime, now: datetime):
+    try:
+        settings = load(os.environ)
+    except SettingsError as err:
+        raise history.HistoryError(str(err)) from None
+    if not settings.state_bucket:
+        raise history.HistoryError("set CI_UNBIND_STATE_BUCKET and CI_UNBIND_STATE_REGION (as the function has "
+                                   "them), or use --from DIR or --simulate")
+    if not settings.credentials:
+        raise history.HistoryError("set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY to keys that may read "
+                                   "the state bucket")
+    store = StateStore(CosClients(settings.credentials), settings.state_bucket, settings.state_region,
+                       settings.state_prefix)
+    return history.runs_from_state(store, since, now), history.latest_from_state(store)
+
+
+def main(args, now=None) -> int:
+    """0: nothing needs a person; 1: something does; 2: the history could not be read."""
+    now = now or datetime.now(timezone.utc)
+    try:
+        since = history.parse_since(args.since, now)
+        if args.from_dir:
+            runs = history.runs_from_dir(args.from_dir)
+            latest, source = history.latest_from_runs(runs), args.from_dir
+        elif args.simulate:
+            (runs, latest), source = _simulate(now), "the simulated demo"
+        else:
+            runs, latest = _from_state(since, now)
+            source = f"cos://{os.environ.get('CI_UNBIND_STATE_BUCKET')}"
+    except history.HistoryError as err:
+        print(f"history: {err}", file=sys.stderr)
+        return 2
+    except StateError as err:
+        print(f"history: {err.code}: {err.message}", file=sys.stderr)
+        return 2
+    runs = fanout_history.group(runs)  # a fanned-out sweep and its shards: one run
+    runs, latest = history.select(runs, latest, since, args.bucket, args.outcome)
+    if args.html:
+        with open(args.html, "w", encoding="utf-8") as fh:
+            fh.write(html_report.render(runs, latest, now, source))
+        print(f"wrote {args.html}: {len(runs)} runs, {len(history.needing_a_person(latest))} buckets need a person")
+    elif args.json:
+        print(history.as_json(runs, latest))
+    else:
+        print(history.as_text(runs, latest))
+    return 1 if history.needing_a_person(latest) or any(not r.get("ok") for r in runs) else 0
