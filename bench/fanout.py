@@ -28,6 +28,7 @@ from lib.report import JsonLog  # noqa: E402
 
 SECRET_ID, SECRET_KEY = "AKIDBENCHEXAMPLE", "bench-secret-key"
 CENTRAL_UIN, REGION = "100000000001", "ap-guangzhou"
+STATE_BUCKET = "unbinder-state-1250000000"
 TIMER = {"Type": "Timer", "TriggerName": "bench", "Time": "2026-11-29T00:00:00Z"}
 CONTEXT = {"request_id": "bench-coordinator", "time_limit_in_ms": 900000, "function_name": "cos-ci-unbinder",
            "namespace": "default", "function_version": "$LATEST", "tencentcloud_region": REGION}
@@ -45,6 +46,8 @@ def build(accounts: int, per_account: int, latency: float):
             if i % 5 == 4:
                 bucket.add_workflow(name="wf", state="Active")
         arns.append(cloud.sts.add_role(member, "CosCiUnbinderMember", [CENTRAL_UIN]).arn)
+    # The central account's state bucket, for --max-per-day (never tagged, never bound).
+    cloud.add_bucket(STATE_BUCKET, REGION, ci_status="off")
     if latency:
         for endpoint in ENDPOINTS:
             cloud.inject(endpoint, latency=latency, times=None)
@@ -61,7 +64,8 @@ def environment(arns, fanout: bool, args) -> dict:
            # all. Lifted for both runs alike: the figures compare the work, not the pacing.
            "CI_UNBIND_MAX_RPS": "1000"}
     if args.max_per_day is not None:
-        env["CI_UNBIND_MAX_PER_DAY"] = str(args.max_per_day)
+        env.update({"CI_UNBIND_MAX_PER_DAY": str(args.max_per_day), "CI_UNBIND_STATE_BUCKET": STATE_BUCKET,
+                    "CI_UNBIND_STATE_REGION": REGION})
     return env
 
 
@@ -102,6 +106,9 @@ def fanout(args, latency, accounts=None, per_account=None):
                 "endpoints": Counter(c.endpoint for c in cloud.calls), "durations": durations,
                 "unbinds": cloud.count(endpoint="PUT /?unbind"), "ok": report["ok"],
                 "status_calls": report["fanout"]["status_calls"],
+                "max_per_day": sum(1 for inv in invocations for r in inv.result["results"]
+                                   if r["reasons"] and r["reasons"][0].get("code") == "max_per_day"),
+                "slots": len([k for k in cloud.objects.keys(STATE_BUCKET, "") if "slot-" in k]),
                 "failed": sum(1 for inv in invocations if inv.status != "FINISHED")}
 
 
@@ -148,7 +155,8 @@ def main(argv=None):
         print(f"- `{endpoint}`: {n}")
     if args.max_per_day is not None:
         print(f"\ndaily cap {args.max_per_day}: unbound across all shards {fan['outcomes'].get('unbound', 0)}, "
-              f"PUT /?unbind sent {fan['unbinds']}")
+              f"PUT /?unbind sent {fan['unbinds']}, deferred max_per_day {fan['max_per_day']}, "
+              f"slots in the state bucket {fan['slots']}")
 
 
 if __name__ == "__main__":
