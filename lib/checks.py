@@ -3,7 +3,8 @@
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Union
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Optional
 
 from . import regions
 from .buckets import BucketRef
@@ -19,9 +20,13 @@ class ServiceIndex:
     request's query holds (`ci.query_groups`). A service the region does not offer (`regions`) is not
     asked about there; `not_offered` says which, once per region.
 
-    The first bucket of a group that needs the answer fetches it for the whole group; the others
-    wait for it and read it. A failed fetch is the answer for every bucket of the group (each then
-    ends in `error`), and is not retried by the others.
+    The first bucket of a group that comes to need the answer starts every list of its group at
+    once, on a small pool of their own, and goes on with its own checks (workflows, batch jobs)
+    meanwhile; it and the rest of the group then wait only for what is still in flight. (Fetched
+    one after another by that first bucket, six lists kept the whole group waiting six round
+    trips: a convoy.) Nothing is fetched for a group whose buckets never need blockers. A failed
+    fetch is the answer for every bucket of the group (each then ends in `error`), and is not
+    retried by the others. Use as a context manager, or close() it: that ends its pool.
     """
 
     def __init__(self, ci: CIClient, refs: Sequence[BucketRef], services: Sequence[str]):
@@ -43,34 +48,58 @@ class ServiceIndex:
                 for name in group:
                     self._group_of[BucketRef(region=region, bucket=name)] = key
         self._lock = threading.Lock()
-        self._locks: dict[tuple, threading.Lock] = {}
-        self._answers: dict[tuple, tuple[Union[set[str], ApiError], list]] = {}
+        self._answers: dict[tuple, Future] = {}
+        self._pool: Optional[ThreadPoolExecutor] = None
+        if self._services:
+            self._pool = ThreadPoolExecutor(max_workers=len(self._services), thread_name_prefix="service-lists")
 
-    def _answer(self, key, service):
-        with self._lock:
-            lock = self._locks.setdefault((key, service), threading.Lock())
-        with lock:
-            if (key, service) not in self._answers:
-                trace = Trace()
-                try:
-                    value = self._ci.enabled_services(key[0], self._members[key], service, trace)
-                except ApiError as err:
-                    value = err
-                self._answers[(key, service)] = (value, trace.calls)
-            return self._answers[(key, service)]
+    def __enter__(self) -> "ServiceIndex":
+        return self
 
-    def check(self, ref: BucketRef, trace: Trace) -> tuple[list[str], list[ApiError]]:
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    def _fetch(self, key, service):
+        trace = Trace()
+        try:
+            value = self._ci.enabled_services(key[0], self._members[key], service, trace)
+        except ApiError as err:
+            value = err
+        return value, trace.calls
+
+    def _key(self, ref: BucketRef):
         with self._lock:
             key = self._group_of.get(ref)
             if key is None:  # a bucket the run did not announce: a group of its own
                 key = (ref.region, ref.bucket)
                 self._group_of[ref] = key
                 self._members[key] = [ref.bucket]
+            return key
+
+    def prefetch(self, ref: BucketRef) -> list[tuple[str, Future]]:
+        """Start the lists of ref's group, unless they are started already: (service, future) for
+        each service the bucket's region offers (nothing can be enabled where a service is not)."""
+        key = self._key(ref)
+        futures = []
+        with self._lock:
+            for service in self._services:
+                if regions.offered(service, ref.region) is False:
+                    continue
+                future = self._answers.get((key, service))
+                if future is None:
+                    future = self._pool.submit(self._fetch, key, service)
+                    self._answers[(key, service)] = future
+                futures.append((service, future))
+        return futures
+
+    def check(self, ref: BucketRef, trace: Trace) -> tuple[list[str], list[ApiError]]:
         enabled, errors = [], []
-        for service in self._services:
-            if regions.offered(service, ref.region) is False:
-                continue  # nothing to be enabled where the service does not exist
-            value, calls = self._answer(key, service)
+        for service, future in self.prefetch(ref):
+            value, calls = future.result()
             for call in calls:
                 trace.add(call["api"], call["request_id"], call["http_status"], shared=True)
             if isinstance(value, ApiError):
@@ -105,21 +134,36 @@ class Checker:
 
     def blockers(self, ref: BucketRef, trace: Trace) -> tuple[list, list[ApiError]]:
         """Every blocker that can be seen, and every check that could not be made."""
+        self._services.prefetch(ref)  # the group's lists travel while this bucket's own checks do
         found, errors = [], []
+        # Each blocker names the request id of the listing that showed it (its first page): the id a
+        # person quotes to support. The report keeps a blocked bucket's reasons, not its calls.
         try:
-            for wf in self.ci.workflows(ref, trace):
-                found.append({"code": "workflow", "id": wf.id, "name": wf.name, "state": wf.state})
+            mark = len(trace.calls)
+            workflows = self.ci.workflows(ref, trace)
+            shown_by = _first_request_id(trace, mark)
+            for wf in workflows:
+                found.append({"code": "workflow", "id": wf.id, "name": wf.name, "state": wf.state,
+                              "request_id": shown_by})
         except ApiError as err:
             errors.append(err)
         for job_type in BATCH_TYPES:
             try:
-                for job in self.ci.batch_jobs(ref, job_type, trace):
+                mark = len(trace.calls)
+                jobs = self.ci.batch_jobs(ref, job_type, trace)
+                shown_by = _first_request_id(trace, mark)
+                for job in jobs:
                     if job_blocks(job):
                         found.append({"code": "batch_job", "id": job.id, "name": job.name,
-                                      "type": job.type or job_type, "state": job.state})
+                                      "type": job.type or job_type, "state": job.state, "request_id": shown_by})
             except ApiError as err:
                 errors.append(err)
         services, service_errors = self._services.check(ref, trace)
         found.extend({"code": "service_enabled", "service": name} for name in services)
         errors.extend(service_errors)
         return found, errors
+
+
+def _first_request_id(trace: Trace, mark: int) -> str:
+    calls = trace.calls[mark:mark + 1]
+    return calls[0]["request_id"] if calls else ""

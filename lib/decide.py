@@ -42,6 +42,7 @@ class Decision:
 class Facts:
     ref: BucketRef
     started_after_deadline: bool = False
+    cap_full: bool = False  # the per-run cap was full, with nothing pending, when the bucket started
     owner_unknown: Optional[dict] = None  # the appid_unknown reason when the account's APPID is unknown
     tags: Optional[dict] = None
     tags_error: Optional[ApiError] = None
@@ -50,6 +51,8 @@ class Facts:
     blockers: Optional[list] = None  # None: not gathered; [] gathered, none found
     check_errors: list = field(default_factory=list)
     slot: Optional[str] = None
+    # How far ahead a dated request is checked read-only for a heads-up (None: not on this run).
+    heads_up: Optional[timedelta] = None
 
 
 # ISO 8601 as people write it on a tag: a date, or a date and time with an optional zone. Spelled
@@ -115,6 +118,9 @@ def decide(facts: Facts, settings: Settings, now: datetime, dry_run: bool) -> Un
         return _skip("foreign_account", appid=ref.appid)
     if facts.started_after_deadline:
         return Decision("deferred", (_reason(DEADLINE),))
+    # No slot can come back once the cap is full with nothing pending: every read would be wasted.
+    if facts.cap_full:
+        return Decision("deferred", (_reason(CAP),))
 
     # 3. the owner's request, read live
     if facts.tags_error is not None:
@@ -131,7 +137,10 @@ def decide(facts: Facts, settings: Settings, now: datetime, dry_run: bool) -> Un
     if settings.protect_tag_key in facts.tags:
         return _skip("protected", tag_key=settings.protect_tag_key)
     if isinstance(requested, datetime) and requested > now:
-        return _skip("not_due", not_before=requested.isoformat().replace("+00:00", "Z"))
+        not_before = requested.isoformat().replace("+00:00", "Z")
+        if facts.heads_up is None or requested - now > facts.heads_up:
+            return _skip("not_due", not_before=not_before)
+        return heads_up(facts, not_before)
 
     # 4. binding status
     if facts.status_error is not None:
@@ -164,6 +173,36 @@ def decide(facts: Facts, settings: Settings, now: datetime, dry_run: bool) -> Un
     if dry_run:
         return Decision("would_unbind", (_reason("dry_run"),))
     return Decision("unbind", (), action=UNBIND)
+
+
+def heads_up_window(notice_days: int, trigger_kind: Optional[str]) -> Optional[timedelta]:
+    """How far ahead this run looks for heads-ups: the sweep does, for CI_UNBIND_NOTICE_DAYS."""
+    return timedelta(days=notice_days) if trigger_kind == "timer" and notice_days > 0 else None
+
+
+def heads_up(facts: Facts, not_before: str) -> Union[Decision, Need]:
+    """A request that falls due soon, checked read-only so its owners can clear blockers in time.
+
+    It asks for the status and the blockers like a due request, and always ends `skipped`/
+    `not_due`, saying what would happen (`heads_up`): it never asks for a slot and never unbinds.
+    """
+    def note(state: str, *more) -> Decision:
+        return Decision("skipped", (_reason("not_due", not_before=not_before, heads_up=state),) + more)
+
+    if facts.status_error is not None:
+        return note("unknown", facts.status_error.as_reason())
+    if facts.status is None:
+        return Need(NEED_STATUS)
+    if facts.status in ("off", "unbinding"):
+        return note("not_bound" if facts.status == "off" else "unbinding")
+    if facts.status != "on":
+        return note("unknown", _reason("unknown_status", status=facts.status))
+    if facts.blockers is None:
+        return Need(NEED_BLOCKERS)
+    failures = tuple(err.as_reason() for err in facts.check_errors)
+    if facts.blockers:
+        return note("blocked", *facts.blockers, *failures)
+    return note("unknown", *failures) if failures else note("would_unbind")
 
 
 def after_unbind(put_request_id: str, verified: Optional[str], verify_error: Optional[ApiError]) -> Decision:

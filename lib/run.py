@@ -7,14 +7,14 @@ dry run differs only in the last step (`decide` answers `would_unbind` instead o
 import itertools
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Callable, Optional, Union
+from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from . import account as accounts
 from . import members, pacing, preflight
+from . import notify as notifications
 from . import report as reports
 from .buckets import BucketRef
 from .checks import Checker, ServiceIndex
@@ -32,15 +32,18 @@ from .decide import (
     after_unbind,
     decide,
     failed_unbind,
+    heads_up_window,
     refused,
 )
-from .discovery import TagFinder
 from .errors import ApiError
 from .locate import BucketLocator
 from .settings import Settings, SettingsError, load, public_view
 from .state import NO_STATE, open_state
 from .tags import TagReader
 from .triggers import InvalidEvent, parse
+
+if TYPE_CHECKING:
+    from .discovery import TagFinder
 
 # Status reads after an accepted unbind, and the pause before each one after the first.
 VERIFY_PAUSES = (0.0, 0.5, 1.0)
@@ -93,6 +96,15 @@ class Budget:
     def past_deadline(self) -> bool:
         return self._deadline is not None and self._clock() >= self._deadline
 
+    @property
+    def hard_end(self) -> Optional[float]:
+        return self._hard_end
+
+    def cap_full(self) -> bool:
+        """The cap is reached and no granted slot can come back: no later bucket can get one."""
+        with self._cond:
+            return self._used >= self._cap and not self._pending
+
     def past_hard_end(self) -> bool:
         return self._hard_end is not None and self._clock() >= self._hard_end
 
@@ -123,7 +135,7 @@ class Cloud:
 
     ci: CIClient
     tags: TagReader
-    finder: Callable[[], TagFinder]
+    finder: Callable[[], "TagFinder"]
     clients: Optional[CosClients] = None  # for the state bucket (lib/state.py)
     retry: RetryPolicy = DEFAULT_RETRY
     locator: Optional[BucketLocator] = None
@@ -147,7 +159,7 @@ def connect(settings: Settings, retry: RetryPolicy = DEFAULT_RETRY) -> Cloud:
             cloud = Cloud(
                 ci=CIClient(clients, retry),
                 tags=TagReader(clients, retry),
-                finder=lambda: TagFinder(cred, retry),
+                finder=lambda: _tag_finder(cred, retry),
                 clients=clients,
                 retry=retry,
                 locator=BucketLocator(clients, retry),
@@ -156,6 +168,13 @@ def connect(settings: Settings, retry: RetryPolicy = DEFAULT_RETRY) -> Cloud:
             _CLOUDS.clear()
             _CLOUDS[key] = cloud
         return cloud
+
+
+def _tag_finder(cred, retry):
+    # Imported here: only the timer needs the Tag API's SDK, and it is a tenth of a cold start.
+    from .discovery import TagFinder
+
+    return TagFinder(cred, retry)
 
 
 class Runner:
@@ -173,6 +192,8 @@ class Runner:
         self._log = log or reports.JsonLog(secrets=_secrets(settings))
         self._progress = progress
         self.state = NO_STATE
+        self.heads_up = None  # set per run: how far ahead dated requests get a read-only heads-up
+        self._hard_end = None  # set per run: when the function's time is up (None: not known)
 
     # -- one bucket ---------------------------------------------------------------------
     def evaluate(self, ref: BucketRef, checker: Checker, budget: Budget, dry_run: bool) -> reports.Result:
@@ -185,7 +206,8 @@ class Runner:
         return reports.Result(ref, decision.outcome, list(decision.reasons), trace.calls)
 
     def _decide(self, ref, checker, budget, dry_run, trace) -> Decision:
-        facts = Facts(ref=ref, started_after_deadline=budget.past_deadline(),
+        facts = Facts(ref=ref, started_after_deadline=budget.past_deadline(), cap_full=budget.cap_full(),
+                      heads_up=self.heads_up,
                       owner_unknown=accounts.unknown_reason(self.account) if self.account.unknown else None)
         kept = True  # what a granted slot counts as if anything goes wrong: an unbind, maybe
         try:
@@ -246,7 +268,7 @@ class Runner:
 
     def _run(self, trigger, context, started: Optional[float] = None) -> dict:
         started = self._clock() if started is None else started
-        run_id = str(_context_value(context, "request_id") or uuid.uuid4())
+        run_id = str(_context_value(context, "request_id") or _new_run_id())
         dry_run = self.settings.dry_run or trigger.dry_run is True
         extra = {}
         if trigger.shard is not None:
@@ -287,6 +309,8 @@ class Runner:
             refs = list(dict.fromkeys([*trigger.buckets, *located.refs]))
 
         budget = Budget(self.settings.max_per_run, self._clock, started, limit)
+        self.heads_up = heads_up_window(self.settings.notify.notice_days, trigger.kind)
+        self._hard_end = budget.hard_end
         services = ServiceIndex(self.cloud.ci, [r for r in refs if self.settings.region_allowed(r.region)],
                                 self.settings.blocking_services)
         checker = Checker(self.cloud.ci, self.cloud.tags, services)
@@ -294,46 +318,59 @@ class Runner:
             extra["services_not_offered"] = services.not_offered
 
         finished = itertools.count(1)
+        tally = reports.CallTally()
 
         def one(ref):
             result = self.evaluate(ref, checker, budget, dry_run)
-            self._log.emit({"msg": "bucket", "run_id": run_id, **result.as_dict()})
+            self._log.emit({"msg": "bucket", "run_id": run_id, **result.as_dict()})  # every call, always
+            tally.add(result.calls)
             if self._progress:
                 self._progress(result, next(finished), len(refs))
-            return result
+            return result.for_report()
 
-        if refs:
-            with ThreadPoolExecutor(max_workers=min(self.settings.concurrency, len(refs))) as pool:
-                results = list(pool.map(one, refs))
-        else:
-            results = []
+        with services:
+            if refs:
+                with ThreadPoolExecutor(max_workers=min(self.settings.concurrency, len(refs))) as pool:
+                    results = list(pool.map(one, refs))
+            else:
+                results = []
+        for failure in located.failures:
+            tally.add(failure.calls or [])
         report = reports.build(trigger.kind, dry_run, run_id, results + located.failures, **extra)
         if "unreadable_events" in extra:
             report["ok"] = False  # records of the batch were not acted on
-        return self._finish(report, started)
+        return self._finish(report, started, tally.total)
 
-    def _finish(self, report: dict, started: float) -> dict:
+    def _finish(self, report: dict, started: float, calls: int = 0) -> dict:
         report["elapsed_ms"] = int((self._clock() - started) * 1000)
         report["account"] = self.account.as_dict()
         report = self.state.finish(reports.scrub(report, _secrets(self.settings)))
-        calls = [c for r in report["results"] for c in r["calls"]]
-        # A shared call (a service list asked for many buckets) is listed with each; count it once.
-        total = sum(1 for c in calls if not c.get("shared")) + len(
-            {(c["api"], c["request_id"]) for c in calls if c.get("shared")})
-        total += len(report.get("discovery", {}).get("request_ids", []))
+        # The digest last, after every decision and the state's own verdict (a state bucket that
+        # failed makes `ok` false, and a run that is not ok always notifies), within the time.
+        report = notifications.attach(report, self.settings, self.state, sleep=self._sleep, monotonic=self._clock,
+                                      deadline=self._hard_end)
+        total = calls + len(report.get("discovery", {}).get("request_ids", []))
         total += 1 if self.account.request_id or self.account.error else 0
         self._log.emit({"msg": "run", "run_id": report["run_id"], "ok": report["ok"],
                         "trigger": report["trigger"], "dry_run": report["dry_run"],
                         "summary": report["summary"], "buckets": len(report["results"]), "calls": total,
                         "account": report["account"],
                         "elapsed_ms": report["elapsed_ms"], "error": report.get("error"),
-                        "settings": public_view(self.settings)})
+                        "notify": report.get("notify"), "settings": public_view(self.settings)})
         return report
+
+
+def _new_run_id() -> str:
+    # Imported here: SCF always gives a request id, and uuid (with the platform module it loads)
+    # is a measurable part of a cold start.
+    import uuid
+
+    return str(uuid.uuid4())
 
 
 def _secrets(settings: Settings):
     cred = settings.credentials
-    return [cred.secret_id, cred.secret_key, cred.token or ""]
+    return [cred.secret_id, cred.secret_key, cred.token or ""] + settings.notify.secrets()
 
 
 def cold_start(env=None) -> Union[Settings, SettingsError]:
@@ -345,11 +382,15 @@ def cold_start(env=None) -> Union[Settings, SettingsError]:
 
 
 def failure(code: str, message: str, log: reports.JsonLog, run_id=None, trigger=None, dry_run=True,
-            secrets=()) -> dict:
-    """A report for an invocation that could not run its buckets; logged like any run."""
-    out = reports.build(trigger, dry_run, str(run_id or uuid.uuid4()), [], error={"code": code, "message": message})
+            secrets=(), settings: Optional[Settings] = None, sleep=time.sleep) -> dict:
+    """A report for an invocation that could not run its buckets; logged like any run, and
+    notified when the settings were good enough to say where."""
+    out = reports.build(trigger, dry_run, str(run_id or _new_run_id()), [], error={"code": code, "message": message})
     out = reports.scrub(out, secrets)
-    log.emit({"msg": "run", **{k: out[k] for k in ("ok", "run_id", "trigger", "dry_run", "summary", "error")}})
+    if settings is not None:
+        out = notifications.attach(out, settings, sleep=sleep)
+    log.emit({"msg": "run", **{k: out[k] for k in ("ok", "run_id", "trigger", "dry_run", "summary", "error")},
+              **({"notify": out["notify"]} if "notify" in out else {})})
     return out
 
 
@@ -364,17 +405,20 @@ def handle(event, context, settings: Union[Settings, SettingsError], *, connect_
         return failure("invalid_settings", str(settings), log or reports.JsonLog(), run_id)
     secrets = _secrets(settings)
     log = log or reports.JsonLog(secrets=secrets)
+    sleep = runner_options.get("sleep", time.sleep)
     try:
         trigger = parse(event)
         members.check_event(trigger, settings)
     except InvalidEvent as err:
-        return failure("invalid_event", str(err), log, run_id, dry_run=settings.dry_run, secrets=secrets)
+        return failure("invalid_event", str(err), log, run_id, dry_run=settings.dry_run, secrets=secrets,
+                       settings=settings, sleep=sleep)
     except Exception as exc:  # any JSON value must end in a report, never in a raise
         return failure("invalid_event", f"unreadable event ({type(exc).__name__})", log, run_id,
-                       dry_run=settings.dry_run, secrets=secrets)
+                       dry_run=settings.dry_run, secrets=secrets, settings=settings, sleep=sleep)
     if not settings.credentials:
         return failure("missing_credentials", "TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY are not set; "
-                       "give the function an execution role", log, run_id, trigger.kind, settings.dry_run)
+                       "give the function an execution role", log, run_id, trigger.kind, settings.dry_run,
+                       secrets, settings, sleep)
     try:
         if members.applies(trigger, settings):
             return members.handle(trigger, context, settings, connect_fn=connect_fn, log=log, started=started,
@@ -388,4 +432,4 @@ def handle(event, context, settings: Union[Settings, SettingsError], *, connect_
         return runner.run(trigger, context, started=started)
     except Exception as exc:  # a fault of ours: report it, and unbind nothing more
         return failure("internal_error", f"{type(exc).__name__}: {exc}"[:300], log, run_id, trigger.kind,
-                       settings.dry_run, secrets)
+                       settings.dry_run, secrets, settings, sleep)

@@ -8,6 +8,7 @@ from typing import Optional
 
 from . import org
 from .buckets import InvalidBucket, validate_appid, validate_bucket_name, validate_region
+from .notify import config as notify_config
 
 SERVICES = ("media", "pic", "doc", "asr", "file", "ai")
 
@@ -36,7 +37,7 @@ class Settings:
     protect_tag_key: str = "ci-unbind-protect"
     regions: frozenset[str] = frozenset()  # empty: every region
     max_per_run: int = 20
-    concurrency: int = 8
+    concurrency: int = 16
     blocking_services: frozenset[str] = frozenset(SERVICES)
     appid: Optional[str] = None
     max_rps: int = 50  # CI and COS requests per second for the whole invocation
@@ -47,6 +48,7 @@ class Settings:
     state_region: Optional[str] = None
     state_prefix: str = "cos-ci-unbinder/"
     max_per_day: Optional[int] = None
+    notify: notify_config.NotifySettings = field(default_factory=notify_config.NotifySettings, repr=False)
 
     def region_allowed(self, region: str) -> bool:
         return not self.regions or region in self.regions
@@ -121,6 +123,10 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         fanout = org.load(env)
     except org.AccountsError as err:
         raise SettingsError(str(err)) from None
+    try:
+        notify = notify_config.load(env)
+    except notify_config.NotifySettingsError as err:
+        raise SettingsError(str(err)) from None
 
     state = _state(env)
     return Settings(
@@ -131,7 +137,7 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         protect_tag_key=protect_key,
         regions=frozenset(regions),
         max_per_run=_int(env, "CI_UNBIND_MAX_PER_RUN", 20, 0, 10000),
-        concurrency=_int(env, "CI_UNBIND_CONCURRENCY", 8, 1, 64),
+        concurrency=_int(env, "CI_UNBIND_CONCURRENCY", 16, 1, 64),
         blocking_services=frozenset(services),
         appid=appid,
         max_rps=_int(env, "CI_UNBIND_MAX_RPS", 50, 1, 1000),
@@ -141,6 +147,7 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
             secret_key=(env.get("TENCENTCLOUD_SECRETKEY") or "").strip(),
             token=(env.get("TENCENTCLOUD_SESSIONTOKEN") or "").strip() or None,
         ),
+        notify=notify,
     )
 
 
@@ -190,5 +197,6 @@ def public_view(settings: Settings) -> dict:
         "state_region": settings.state_region,
         "state_prefix": settings.state_prefix,
         "max_per_day": settings.max_per_day,
+        "notify": settings.notify.public_view(),  # the robot's host only: its URL holds the key
         **settings.fanout.public_view(),
     }

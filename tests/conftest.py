@@ -90,6 +90,11 @@ class Invoker:
     def lines(self):
         return [json.loads(line) for line in self.stream.getvalue().splitlines()]
 
+    def calls(self, bucket):
+        """A bucket's calls from its log line, which keeps them all (the report only for some outcomes)."""
+        (line,) = [x for x in self.lines if x["msg"] == "bucket" and x["bucket"] == bucket]
+        return line["calls"]
+
 
 @pytest.fixture
 def invoke(cloud):

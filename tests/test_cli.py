@@ -100,3 +100,15 @@ def test_progress_only_on_a_terminal():
         progress.done()
     assert "[###############...............] 2/4 buckets" in on_tty.text and on_tty.text.endswith("\n")
     assert off_tty.text == ""
+
+
+def test_simulate_prints_the_digest_a_robot_received(capsys, monkeypatch):
+    assert main(["invoke", str(ROOT / "events/timer.json"), "--simulate", "--apply"]) == 1  # blocked buckets
+    out = capsys.readouterr().out
+    assert "wecom robot received this digest:" in out
+    assert "**demo-paused-workflow-1250000000** (ap-guangzhou)" in out and "due on " in out
+    monkeypatch.setenv("CI_UNBIND_NOTIFY_FORMAT", "dingtalk")  # signed: the fake robot checks the signature
+    monkeypatch.setenv("CI_UNBIND_NOTIFY_URL", "https://oapi.dingtalk.com/robot/send?access_token=real-one-123")
+    assert main(["invoke", str(ROOT / "events/manual.json"), "--simulate"]) == 1
+    out = capsys.readouterr().out
+    assert "dingtalk robot received this digest:" in out and "real-one-123" not in out

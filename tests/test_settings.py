@@ -9,7 +9,7 @@ def test_defaults():
     s = load({})
     assert s == Settings()
     assert s.dry_run is True and s.tag_key == "ci-unbind" and s.protect_tag_key == "ci-unbind-protect"
-    assert s.regions == frozenset() and s.max_per_run == 20 and s.concurrency == 8
+    assert s.regions == frozenset() and s.max_per_run == 20 and s.concurrency == 16
     assert s.blocking_services == frozenset(SERVICES) and s.appid is None
 
 
@@ -18,7 +18,7 @@ def test_defaults():
     ({"CI_UNBIND_DRY_RUN": "TRUE"}, "dry_run", True),
     ({"CI_UNBIND_REGIONS": "ap-guangzhou, ap-beijing"}, "regions", frozenset({"ap-guangzhou", "ap-beijing"})),
     ({"CI_UNBIND_MAX_PER_RUN": "0"}, "max_per_run", 0),
-    ({"CI_UNBIND_CONCURRENCY": "16"}, "concurrency", 16),
+    ({"CI_UNBIND_CONCURRENCY": "8"}, "concurrency", 8),
     ({"CI_UNBIND_BLOCKING_SERVICES": ""}, "blocking_services", frozenset()),
     ({"CI_UNBIND_BLOCKING_SERVICES": "media,doc"}, "blocking_services", frozenset({"media", "doc"})),
     ({"TENCENTCLOUD_APPID": "1250000000"}, "appid", "1250000000"),

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from . import urls
+from .cam_models import Cam
+from .models import Account
+from .scf_models import Scf
 from .signing import AuthFailure, verify_cos_request, verify_tc3_request
 from .wire import Request, ServiceError
 
@@ -119,6 +122,10 @@ class AccountView:
 
 
 def serve(cloud, req: Request, route):
+    if req.service == "robot":
+        # A chat robot knows its caller by the key in the URL and the signature: its handler checks.
+        with cloud.account.lock:
+            return route.handler(cloud, req)
     caller = check(cloud, req)
     req.caller = caller
     if req.bucket is not None:
@@ -127,3 +134,32 @@ def serve(cloud, req: Request, route):
             raise ServiceError(403, "AccessDenied", "Access Denied.")
     with caller.lock:
         return route.handler(AccountView(cloud, caller), req)
+
+
+def attach(cloud, secret_id: str, secret_key: str, token: Optional[str], scf_concurrency: int) -> None:
+    """The keys, member accounts, STS and SCF of a new FakeCloud (its own account's keys first)."""
+    from .sts_models import Sts
+
+    cloud.members = {}  # uin -> Account
+    cloud.keys = KeyRing()
+    cloud.keys.add(secret_id, secret_key, cloud.account, token)
+    cloud.sts = Sts(cloud)
+    cloud.scf = Scf(concurrency=scf_concurrency)
+
+
+def add_account(cloud, uin: str, appid: str, secret_id: Optional[str] = None,
+                secret_key: Optional[str] = None) -> Account:
+    """Another account, with its own buckets, tags and CI state (and its own keys, when given)."""
+    account = Account(appid, clock=cloud.account.clock, unbind_settle_reads=cloud.unbind_settle_reads, uin=uin)
+    cloud.members[uin] = account
+    account.cam = Cam(appid, account.lock, account.now)  # GetUserAppId answers this account's APPID
+    if secret_id:
+        cloud.keys.add(secret_id, secret_key or "", account)
+    return account
+
+
+def owner_of(cloud, bucket: str) -> Optional[Account]:
+    for account in (cloud.account, *cloud.members.values()):
+        if account.bucket(bucket) is not None:
+            return account
+    return None

@@ -3,7 +3,7 @@
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 
 @dataclass(frozen=True)
@@ -23,21 +23,64 @@ class Call:
 
 
 class CallLog:
-    def __init__(self):
+    """Every call in full (the default: tests assert on them), or counters only.
+
+    A benchmark of thousands of buckets makes tens of thousands of calls; a Call each would weigh
+    on the memory and time it measures, so `CallLog.counting(group)` keeps only the counts by
+    endpoint, by CAM action and by (group of the bucket, endpoint), `group` mapping a bucket name
+    to a label of the caller's choosing (e.g. the kind of bucket).
+    """
+
+    def __init__(self, keep_calls: bool = True, group: Optional[Callable[[Optional[str]], object]] = None):
         self._lock = threading.Lock()
         self._calls: list[Call] = []
+        self.keep_calls = keep_calls
+        self._group = group
+        self._endpoints: Counter = Counter()
+        self._actions: Counter = Counter()
+        self._groups: Counter = Counter()
+
+    @classmethod
+    def counting(cls, group: Optional[Callable[[Optional[str]], object]] = None) -> "CallLog":
+        return cls(keep_calls=False, group=group)
 
     def add(self, call: Call) -> None:
         with self._lock:
             self._calls.append(call)
+            self._count(call.endpoint, call.action, call.bucket)
+
+    def tally(self, endpoint: str, action: str, bucket: Optional[str]) -> None:
+        with self._lock:
+            self._count(endpoint, action, bucket)
+
+    def _count(self, endpoint, action, bucket) -> None:
+        self._endpoints[endpoint] += 1
+        self._actions[action] += 1
+        if self._group is not None:
+            self._groups[(self._group(bucket), endpoint)] += 1
+
+    def by_group(self) -> dict:
+        """{(group, endpoint): count}; empty unless the log was given a `group` function."""
+        with self._lock:
+            return dict(self._groups)
+
+    @property
+    def total(self) -> int:
+        with self._lock:
+            return sum(self._endpoints.values())
 
     def all(self) -> list[Call]:
+        if not self.keep_calls:
+            raise RuntimeError("this call log keeps counters only; ask counts_by_endpoint() or by_group()")
         with self._lock:
             return list(self._calls)
 
     def clear(self) -> None:
         with self._lock:
             self._calls.clear()
+            self._endpoints.clear()
+            self._actions.clear()
+            self._groups.clear()
 
     def filter(self, endpoint: Optional[str] = None, bucket: Optional[str] = None,
                service: Optional[str] = None, status: Optional[int] = None) -> list[Call]:
@@ -48,7 +91,9 @@ class CallLog:
                 and (status is None or c.status == status)]
 
     def counts_by_endpoint(self) -> dict[str, int]:
-        return dict(Counter(c.endpoint for c in self.all()))
+        with self._lock:
+            return dict(self._endpoints)
 
     def actions_seen(self) -> set[str]:
-        return {c.action for c in self.all()}
+        with self._lock:
+            return set(self._actions)

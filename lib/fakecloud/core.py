@@ -9,15 +9,14 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import requests
 import responses
 
-from . import auth, short_page, urls
+from . import auth, robot_handlers, short_page, urls
 from .calllog import Call, CallLog
 from .cam_models import Cam
 from .eb_models import EventBridge
 from .faults import Fault, FaultSet
 from .models import Account, Bucket, OtherResource
 from .object_models import ObjectStore
-from .scf_models import Scf
-from .sts_models import Sts
+from .robot_models import Robot, Robots
 from .wire import (
     XML,
     Reply,
@@ -65,7 +64,7 @@ class FakeCloud:
                  next_token_end: str = "empty", ci_errors_with_resource: bool = False,
                  status_format: str = "accept", honour_states_filter: bool = True,
                  honour_bucket_names: bool = True, sleep: Optional[Callable[[float], None]] = None,
-                 uin: str = "100000000001", scf_concurrency: int = 32):
+                 call_log: Optional[CallLog] = None, uin: str = "100000000001", scf_concurrency: int = 32):
         if next_token_end not in ("empty", "absent"):
             raise ValueError("next_token_end must be 'empty' or 'absent'")
         if status_format not in ("accept", "json", "xml"):
@@ -77,15 +76,11 @@ class FakeCloud:
         self.sleep = sleep or time.sleep
         self.account = Account(appid, clock=clock, unbind_settle_reads=unbind_settle_reads, uin=uin)
         self.eb = EventBridge(self.account.lock, self.account.now)
-        # Other accounts of the organisation (uin -> Account), each with its own keys and state.
-        self.members: dict[str, Account] = {}
-        self.keys = auth.KeyRing()
-        self.keys.add(secret_id, secret_key, self.account, token)
-        self.sts = Sts(self)
-        self.scf = Scf(concurrency=scf_concurrency)
+        auth.attach(self, secret_id, secret_key, token, scf_concurrency)  # keys, member accounts, STS, SCF
         self.objects = ObjectStore(self.account.lock, self.account.now)
         self.cam = Cam(appid, self.account.lock, self.account.now)
         self.account.cam = self.cam
+        self.robots = Robots(self.account.lock, self.account.now)
         self.secret_id = secret_id
         self.secret_key = secret_key
         self.token = token
@@ -96,7 +91,8 @@ class FakeCloud:
         # CI's documented error body has no <Resource>; flip this to serve the SDK-friendly variant.
         self.ci_errors_with_resource = ci_errors_with_resource
         self.faults = FaultSet()
-        self.log = CallLog()
+        # CallLog.counting() keeps counters only: what a large benchmark sweep can afford.
+        self.log = call_log if call_log is not None else CallLog()
         self.unknown_requests: list[str] = []
         self._ids = itertools.count(1)
         self._mock: Optional[responses.RequestsMock] = None
@@ -131,6 +127,10 @@ class FakeCloud:
         return self.account.add_bucket(name, region, tags=tags, ci_status=ci_status,
                                        create_time=create_time, tag_resource_form=tag_resource_form)
 
+    def add_robot(self, kind: str, key: Optional[str] = None, secret: Optional[str] = None) -> Robot:
+        """A chat robot's webhook (wecom, dingtalk, feishu, slack or json); its `.url` is where to send."""
+        return self.robots.add(kind, key, secret)
+
     def add_other_resource(self, resource: str, tags: dict[str, str]) -> OtherResource:
         return self.account.add_other_resource(resource, tags)
 
@@ -144,21 +144,9 @@ class FakeCloud:
     def buckets(self) -> list[Bucket]:
         return self.account.sorted_buckets()
 
-    def add_account(self, uin: str, appid: str, secret_id: Optional[str] = None,
-                    secret_key: Optional[str] = None) -> Account:
-        """Another account, with its own buckets, tags and CI state (and its own keys, when given)."""
-        account = Account(appid, clock=self.account.clock, unbind_settle_reads=self.unbind_settle_reads, uin=uin)
-        self.members[uin] = account
-        account.cam = Cam(appid, account.lock, account.now)  # GetUserAppId answers this account's APPID
-        if secret_id:
-            self.keys.add(secret_id, secret_key or "", account)
-        return account
-
-    def owner_of(self, bucket: str) -> Optional[Account]:
-        for account in (self.account, *self.members.values()):
-            if account.bucket(bucket) is not None:
-                return account
-        return None
+    # Other accounts of the organisation, each with its own buckets, tags, CI state and keys.
+    add_account = auth.add_account
+    owner_of = auth.owner_of
 
     # --- faults and the call log ---------------------------------------------------------
 
@@ -241,6 +229,10 @@ class FakeCloud:
         )
 
     def _on_request(self, prepared):
+        return self.dispatch(prepared)
+
+    def dispatch(self, prepared):
+        """(status, headers, body) for one prepared request: the one path every transport takes."""
         req = self._parse(prepared)
         found = urls.match(req)
         if found is None:
@@ -262,7 +254,9 @@ class FakeCloud:
             raise requests.exceptions.ConnectionError(f"fake connection lost after {route.endpoint} took effect")
         if fault is not None and fault.connection_error:
             self._log(req, None, fault)
-            raise requests.exceptions.ConnectionError(f"fake connection error on {route.endpoint}")
+            raise requests.exceptions.ConnectionError(
+                robot_handlers.connection_error_text(req) if req.service == "robot"
+                else f"fake connection error on {route.endpoint}")
         if fault is not None and fault.timeout:
             self._log(req, None, fault)
             raise requests.exceptions.ReadTimeout(f"fake read timeout on {route.endpoint}")
@@ -287,6 +281,8 @@ class FakeCloud:
 
     def _error(self, req: Request, status: int, code: str, message: str,
                with_resource: Optional[bool] = None) -> Reply:
+        if req.service == "robot":
+            return robot_handlers.error_reply(req, status, code, message)
         if req.service in urls.API3_SERVICES:
             return Reply(status, tag_error_body(code, message, req.request_id), "application/json")
         if with_resource is None:
@@ -326,6 +322,9 @@ class FakeCloud:
         return headers
 
     def _log(self, req: Request, status: Optional[int], fault: Optional[Fault]) -> None:
+        if not self.log.keep_calls:
+            self.log.tally(req.endpoint, req.action, req.bucket)
+            return
         self.log.add(Call(
             service=req.service, endpoint=req.endpoint, action=req.action, method=req.method,
             host=req.host, path=req.path, query=dict(req.query), bucket=req.bucket, region=req.region,

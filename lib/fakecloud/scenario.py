@@ -7,7 +7,7 @@ typo cannot silently produce a cleaner account than intended):
                   "ci_status": "on", "services": ["media"], "hidden": ["auto_review"],
                   "workflows": [{"name": "w1", "state": "Paused"}],
                   "batch_jobs": [{"type": "Job", "state": "Running", "name": "b1"}],
-                  "tag_resource_form": 2}],
+                  "tag_resource_form": 2, "due_in_days": 2}],
      "other_resources": [{"resource": "qcs::cvm:...", "tags": {"k": "v"}}],
      "faults": [{"target": "GET /workflow", "status": 503, "times": 1, "bucket": "x-1250000000"}],
      "accounts": [{"uin": "100000000101", "appid": "1250000101", "role": "CosCiUnbinderMember",
@@ -15,10 +15,14 @@ typo cannot silently produce a cleaner account than intended):
 
 Each member account has its own buckets, tags and CI state, and (with "role") a role the central
 account may assume; `trusted` defaults to the central account's UIN.
+
+`due_in_days` sets the request tag to a date that many days after the fake cloud's today (UTC),
+so a scenario keeps a request that falls due soon whenever it is loaded.
 """
 
 import json
 import os
+from datetime import datetime, timedelta, timezone
 from typing import Union
 
 from .models import HIDDEN_CONFIGS
@@ -29,7 +33,7 @@ _TOP = {"description", "appid", "buckets", "other_resources", "faults", "account
 # Member accounts of an organisation: each has its own buckets and a role the central account may assume.
 _ACCOUNT = {"uin", "appid", "role", "trusted", "buckets", "other_resources", "note"}
 _BUCKET = {"name", "region", "tags", "ci_status", "services", "hidden", "workflows", "batch_jobs",
-           "tag_resource_form", "create_time", "note"}
+           "tag_resource_form", "create_time", "note", "due_in_days"}
 _WORKFLOW = {"id", "name", "state", "create_time"}
 _BATCH_JOB = {"id", "type", "state", "name", "creation_time", "workflow_id"}
 _FAULT = {"target", "status", "code", "message", "body", "latency", "connection_error", "times", "bucket",
@@ -117,7 +121,14 @@ def _add_buckets(target, specs, prefix: str) -> None:
     for i, spec in enumerate(specs):
         where = f"{prefix}buckets[{i}]"
         _check_keys(spec, _BUCKET, where, required=("name", "region"))
-        bucket = target.add_bucket(spec["name"], spec["region"], tags=spec.get("tags"),
+        tags = spec.get("tags")
+        if "due_in_days" in spec:
+            days = spec["due_in_days"]
+            if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 3650:
+                raise ScenarioError(f"{where}.due_in_days: expected a whole number of days (0-3650)")
+            today = datetime.fromtimestamp(target.now(), timezone.utc).date()
+            tags = {**(tags or {}), "ci-unbind": (today + timedelta(days=days)).isoformat()}
+        bucket = target.add_bucket(spec["name"], spec["region"], tags=tags,
                                    ci_status=spec.get("ci_status", "on"), create_time=spec.get("create_time"),
                                    tag_resource_form=spec.get("tag_resource_form"))
         for service in spec.get("services", []):

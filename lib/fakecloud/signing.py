@@ -9,6 +9,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Optional
 from urllib.parse import quote
 
@@ -36,7 +37,14 @@ class AuthFailure(Exception):
 def _enc(value) -> str:
     if isinstance(value, bytes):
         value = value.decode("utf-8")
-    return quote(str(value).encode("utf-8"), safe="-_.~")
+    return _quote(str(value))
+
+
+@lru_cache(maxsize=8192)
+def _quote(text: str) -> str:
+    # Cached: a sweep signs the same names and values (header names, sub-resources, hosts, page
+    # numbers) thousands of times, and quoting them again was a fifth of the fake's time.
+    return quote(text.encode("utf-8"), safe="-_.~")
 
 
 def _canonical(items: Iterable[tuple[object, object]]) -> dict[str, str]:

@@ -9,6 +9,7 @@ from . import (
     cos_handlers,
     eb_handlers,
     object_handlers,
+    robot_handlers,
     scf_handlers,
     service_handlers,
     sts_handlers,
@@ -31,11 +32,18 @@ HOSTS = {
     "cam": re.compile(r"^cam\.tencentcloudapi\.com\Z"),
     "sts": re.compile(rf"^sts(?:\.{_REGION})?\.tencentcloudapi\.com\Z"),
     "scf": re.compile(rf"^scf(?:\.{_REGION})?\.tencentcloudapi\.com\Z"),
+    # Chat robots' webhooks (notifications); the JSON receiver stands for any other https endpoint.
+    "robot_wecom": re.compile(r"qyapi\.weixin\.qq\.com\Z"),
+    "robot_dingtalk": re.compile(r"oapi\.dingtalk\.com\Z"),
+    "robot_feishu": re.compile(r"open\.(?:feishu\.cn|larksuite\.com)\Z"),
+    "robot_slack": re.compile(r"hooks\.slack\.com\Z"),
+    "robot_json": re.compile(r"hooks\.example\.com\Z"),
 }
 
 # Which service's conventions (error body, request-id header, auth) a host kind follows.
 HOST_SERVICE = {"ci_bucket": "ci", "pic_bucket": "ci", "ci_service": "ci", "cos_bucket": "cos", "cos_service": "cos",
-                "tag": "tag", "eb": "eb", "cam": "cam", "sts": "sts", "scf": "scf"}
+                "tag": "tag", "eb": "eb", "cam": "cam", "sts": "sts", "scf": "scf",
+                **{f"robot_{k}": "robot" for k in ("wecom", "dingtalk", "feishu", "slack", "json")}}
 # Services on API 3.0: JSON, TC3 signatures scoped to the service name, the action in X-TC-Action.
 API3_SERVICES = ("tag", "eb", "cam", "sts", "scf")
 
@@ -116,6 +124,16 @@ ROUTES = (
     # CAM: the function asks GetUserAppId; setup-role and teardown --role make the rest.
     *(Route(("cam",), ("POST", "GET"), "/", action, f"cam:{action}", f"cam:{action}", handler)
       for action, handler in cam_handlers.ACTIONS.items()),
+    # Robots: the key is in the query (WeCom, DingTalk) or the path's tail ("/*": a prefix).
+    Route(("robot_wecom",), ("POST", "GET"), "/cgi-bin/webhook/send", None, "robot:wecom", "robot:send",
+          robot_handlers.wecom),
+    Route(("robot_dingtalk",), ("POST", "GET"), "/robot/send", None, "robot:dingtalk", "robot:send",
+          robot_handlers.dingtalk),
+    Route(("robot_feishu",), ("POST", "GET"), "/open-apis/bot/v2/hook/*", None, "robot:feishu", "robot:send",
+          robot_handlers.feishu),
+    Route(("robot_slack",), ("POST", "GET"), "/services/*", None, "robot:slack", "robot:send", robot_handlers.slack),
+    Route(("robot_json",), ("POST", "GET"), "/cos-ci-unbinder/*", None, "robot:json", "robot:send",
+          robot_handlers.as_json),
 )
 
 ENDPOINTS = tuple(r.endpoint for r in ROUTES)
@@ -147,7 +165,10 @@ def match(req: Request) -> Optional[tuple[Route, str, dict[str, Optional[str]]]]
             if req.path == "/" or keys:
                 continue
             return route, kind, groups
-        if req.path != route.path:
+        if route.path.endswith("/*"):  # a robot's key at the path's tail
+            if not req.path.startswith(route.path[:-1]) or len(req.path) == len(route.path) - 1:
+                continue
+        elif req.path != route.path:
             continue
         if HOST_SERVICE[kind] in API3_SERVICES:
             if _tc_action(req) != route.selector:

@@ -13,7 +13,7 @@ import uuid
 
 from ..settings import SettingsError
 from ..triggers import InvalidEvent, parse
-from . import organisation, output
+from . import notify_demo, organisation, output
 from .confirm import confirm
 from .errors import CliError, one_line
 
@@ -109,6 +109,7 @@ def invoke(args) -> int:
         env.update(SIM_STATE_ENV)  # the demo keeps history in a state bucket of the fake, as deployed
         env.pop("TENCENTCLOUD_SESSIONTOKEN", None)
         organisation.add_accounts(env, scenario)
+        robot = notify_demo.simulated_robot(env)  # the digest goes to a fake chat robot
     env["CI_UNBIND_DRY_RUN"] = "false" if args.apply else "true"
     settings = _settings(env)
     trigger = _trigger(event)
@@ -130,6 +131,7 @@ def invoke(args) -> int:
         cloud = FakeCloud(secret_id=SIM_CREDENTIALS["TENCENTCLOUD_SECRETID"],
                           secret_key=SIM_CREDENTIALS["TENCENTCLOUD_SECRETKEY"])
         _load_scenario(cloud, scenario, args.scenario)
+        robot = notify_demo.add_to(cloud, robot)
         from .history_cmd import simulated_state
 
         simulated_state(cloud)
@@ -149,4 +151,6 @@ def invoke(args) -> int:
         print(json.dumps({**report, "shard_reports": workers} if workers else report, indent=2, ensure_ascii=False))
     else:
         print("\n\n".join(output.table(r, args.simulate) for r in [report] + workers))
+    if args.simulate and not args.json:
+        print(notify_demo.describe(robot, report))
     return max(output.exit_code(r) for r in [report] + workers)

@@ -98,5 +98,5 @@ class _Discard:
 def function_log(show: bool, env) -> JsonLog:
     """The function's log lines: to stderr when asked, else nowhere; secrets scrubbed either way."""
     secrets = [env.get(k, "") for k in ("TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRETKEY",
-                                        "TENCENTCLOUD_SESSIONTOKEN")]
+                                        "TENCENTCLOUD_SESSIONTOKEN", "CI_UNBIND_NOTIFY_URL", "CI_UNBIND_NOTIFY_SECRET")]
     return JsonLog(stream=sys.stderr if show else _Discard(), secrets=secrets)

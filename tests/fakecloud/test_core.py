@@ -102,7 +102,8 @@ def test_endpoint_names():
         "eb:CreateTarget", "eb:DeleteTarget", "eb:DeleteRule", "cam:GetUserAppId", "cam:GetRole", "cam:CreateRole",
         "cam:UpdateAssumeRolePolicy", "cam:DeleteRole", "cam:ListPolicies", "cam:GetPolicy", "cam:CreatePolicy",
         "cam:UpdatePolicy", "cam:DeletePolicy", "cam:AttachRolePolicy", "cam:DetachRolePolicy",
-        "cam:ListAttachedRolePolicies", "sts:AssumeRole", "scf:Invoke", "scf:GetAsyncEventStatus"}
+        "cam:ListAttachedRolePolicies",
+        "robot:wecom", "robot:dingtalk", "robot:feishu", "robot:slack", "robot:json", "sts:AssumeRole", "scf:Invoke", "scf:GetAsyncEventStatus"}
 
 
 def test_concurrent_sdk_calls_from_a_thread_pool(cloud):

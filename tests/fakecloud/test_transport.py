@@ -1,0 +1,81 @@
+"""The thin transport (the benchmark's way in) serves the same fake as `responses` does, and the
+counting call log counts what the full one records."""
+
+import pytest
+from qcloud_cos.cos_exception import CosServiceError
+
+from lib.fakecloud import FakeCloud
+from lib.fakecloud.calllog import CallLog
+from lib.fakecloud.transport import ThinTransport
+
+from .sdk import all_resources, ci_call, cos_client, tag_client
+
+
+def _cloud(**kw):
+    cloud = FakeCloud(**kw)
+    cloud.add_bucket("one-1250000000", "ap-guangzhou", tags={"ci-unbind": "true"}).add_workflow(state="Active")
+    cloud.add_bucket("two-1250000000", "ap-shanghai", tags={"ci-unbind": "true"}).enable_service("media")
+    return cloud
+
+
+def _exercise(cloud):
+    """The same SDK calls, whatever transport carries them; what each returned."""
+    cos = cos_client(cloud)
+    status = ci_call(cos, "GET", "one-1250000000", headers={"Accept": "application/json"}).content
+    workflows = ci_call(cos, "GET", "one-1250000000", path="/workflow", params={"pageSize": "10"}).content
+    tags = cos.get_bucket_tagging(Bucket="one-1250000000")
+    lists = ci_call(cos_client(cloud, region="ap-shanghai"), "GET", None, path="/mediabucket",
+                    params={"regions": "ap-shanghai", "bucketNames": "two-1250000000"}).content
+    found = sorted(r["Resource"] for r in all_resources(tag_client(cloud), TagFilters=[{"TagKey": "ci-unbind"}]))
+    return status, workflows.count(b"<WorkflowId>"), tags, lists.count(b"<BucketId>two-1250000000"), found
+
+
+def test_the_thin_transport_answers_as_responses_does():
+    on_responses = _cloud()
+    with on_responses:
+        expected = _exercise(on_responses)
+    thin = _cloud()
+    with ThinTransport(thin) as transport:
+        assert _exercise(thin) == expected
+    assert thin.counts_by_endpoint() == on_responses.counts_by_endpoint()
+    assert transport.harness_cpu > 0
+
+
+def test_the_thin_transport_still_checks_every_signature():
+    cloud = _cloud()
+    with ThinTransport(cloud):
+        with pytest.raises(CosServiceError) as err:
+            ci_call(cos_client(cloud, secret_key="not-the-key"), "GET", "one-1250000000")
+    assert err.value.get_status_code() == 403 and "<Code>SignatureDoesNotMatch</Code>" in err.value.get_origin_msg()
+
+
+def test_the_thin_transport_patches_requests_only_while_started():
+    import requests
+
+    original = requests.adapters.HTTPAdapter.send
+    cloud = _cloud()
+    transport = ThinTransport(cloud, latency=0.001)
+    with transport:
+        assert requests.adapters.HTTPAdapter.send is not original
+        with pytest.raises(RuntimeError):
+            transport.start()
+        ci_call(cos_client(cloud), "GET", "one-1250000000")
+    assert requests.adapters.HTTPAdapter.send is original
+    assert cloud.count(endpoint="GET /") == 1
+
+
+def test_a_counting_log_counts_by_endpoint_action_and_group():
+    groups = {"one-1250000000": "first"}
+    counted = _cloud(call_log=CallLog.counting(group=lambda b: groups.get(b, "other")))
+    full = _cloud()
+    for cloud in (counted, full):
+        with cloud:
+            _exercise(cloud)
+    assert counted.counts_by_endpoint() == full.counts_by_endpoint()
+    assert counted.actions_seen() == full.actions_seen()
+    assert counted.log.total == len(full.calls)
+    assert counted.log.by_group() == {("first", "GET /"): 1, ("first", "GET /workflow"): 1,
+                                      ("first", "GET /?tagging"): 1, ("other", "GET /mediabucket"): 1,
+                                      ("other", "tag:GetResources"): 1}
+    with pytest.raises(RuntimeError):
+        counted.calls  # noqa: B018 - a counting log keeps no calls, and says so rather than answer []

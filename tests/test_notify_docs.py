@@ -1,0 +1,13 @@
+"""docs/notifications.md shows each format's digest for the demo scenario as the code makes it
+today: the section is generated, and this test fails when it is out of date."""
+
+from lib.ops import notify_docs
+
+
+def test_the_documented_digests_are_what_the_code_sends():
+    current = notify_docs.DOC.read_text(encoding="utf-8")
+    assert notify_docs.updated(current) == current, "run: python -m lib.ops.notify_docs"
+    for fmt in ("WeCom", "DingTalk", "Feishu", "Slack", "JSON"):
+        assert f"### {fmt}" in current
+    assert "due on 2026-12-03: blocked by" in current and "demo-hidden-review-1250000000" in current
+    assert "docs-example-key" not in current  # the robot's key never shows, not even the fake one's
