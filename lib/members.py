@@ -20,7 +20,6 @@ from .buckets import InvalidBucket, validate_region
 from .decide import OUTCOMES
 from .errors import ApiError
 from .org import SELF
-from .roles import Roles
 from .settings import Credentials, Settings
 from .shard import InvalidShard, Shard, check
 from .triggers import InvalidEvent, Trigger
@@ -70,7 +69,7 @@ class Access:
         self.time_limit = runs.time_limit(context)
         self._region = region_of(context) or "ap-guangzhou"  # STS answers in any region
         self._identity = identity or accounts.Identity()
-        self._roles: Optional[Roles] = None
+        self._roles = None  # lib.roles.Roles, made on first use
 
     def credentials(self, account: str) -> Credentials:
         if account == SELF:
@@ -79,6 +78,10 @@ class Access:
         if role is None:  # check_event and the settings make this unreachable; fail closed anyway
             raise ApiError(api="sts:AssumeRole", code="UnlistedAccount", message="account not in CI_UNBIND_ACCOUNTS")
         if self._roles is None:
+            # The STS SDK loads only when a member account is reached: a cold start that serves
+            # events never pays for it.
+            from .roles import Roles
+
             self._roles = Roles(self.settings.credentials, self._region)
         return self._roles.credentials(role, self.time_limit)
 
