@@ -213,4 +213,10 @@ def render(d) -> str:
             crow.append((label, plabel, f"{v['median']:.0f} ms ({v['min']:.0f}-{v['max']:.0f})"))
     lines += _table(("import", "package", "time"), crow)
     lines += ["", f"Handler ÷ SDKs: {cs['ratio_pyc']:.2f}× with the .pyc, {cs['ratio_no_pyc']:.2f}× without.", ""]
+    lines += [MORE, ""]
     return "\n".join(lines) + "\n"
+
+
+# Pages of their own, measured by their own scripts (not by bench/run.py).
+MORE = ("Also measured, each by its own script: `bench/FANOUT.md` (many accounts: one invocation against "
+        "the fan-out over SCF asynchronous invocations, and the daily cap across shards).")

@@ -91,6 +91,15 @@ class JsonLog:
         self._secrets = [s for s in secrets if s and len(s) >= 4]
         self._lock = threading.Lock()
 
+    def add_secrets(self, *values: str) -> None:
+        """More values never to write, e.g. a member role's temporary keys."""
+        with self._lock:
+            self._secrets.extend(v for v in values if v and len(v) >= 4 and v not in self._secrets)
+
+    @property
+    def secrets(self) -> list:
+        return list(self._secrets)
+
     def emit(self, record: dict) -> None:
         line = json.dumps(record, ensure_ascii=False, sort_keys=True, default=str)
         for secret in self._secrets:

@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from . import account as accounts
+from . import members, pacing, preflight
 from . import notify as notifications
-from . import pacing, preflight
 from . import report as reports
 from .buckets import BucketRef
 from .checks import Checker, ServiceIndex
@@ -271,6 +271,8 @@ class Runner:
         run_id = str(_context_value(context, "request_id") or _new_run_id())
         dry_run = self.settings.dry_run or trigger.dry_run is True
         extra = {}
+        if trigger.shard is not None:
+            extra["shard"] = trigger.shard.as_dict()
         if trigger.kind == "event":
             extra["event_ids"] = list(trigger.event_ids)
             if trigger.ignored:
@@ -407,6 +409,7 @@ def handle(event, context, settings: Union[Settings, SettingsError], *, connect_
     sleep = runner_options.get("sleep", time.sleep)
     try:
         trigger = parse(event)
+        members.check_event(trigger, settings)
     except InvalidEvent as err:
         return failure("invalid_event", str(err), log, run_id, dry_run=settings.dry_run, secrets=secrets,
                        settings=settings, sleep=sleep)
@@ -418,6 +421,9 @@ def handle(event, context, settings: Union[Settings, SettingsError], *, connect_
                        "give the function an execution role", log, run_id, trigger.kind, settings.dry_run,
                        secrets, settings, sleep)
     try:
+        if members.applies(trigger, settings):
+            return members.handle(trigger, context, settings, connect_fn=connect_fn, log=log, started=started,
+                                  identity=identity or accounts.Identity(), **runner_options)
         cloud = connect_fn(settings)
         # Whose buckets: TENCENTCLOUD_APPID, else CAM once per container (`identity`, kept by handler.py).
         account = (identity or accounts.Identity()).resolve(settings.appid, cloud.appid)

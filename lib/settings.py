@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Optional
 
+from . import org
 from .buckets import InvalidBucket, validate_appid, validate_bucket_name, validate_region
 from .notify import config as notify_config
 
@@ -41,6 +42,7 @@ class Settings:
     appid: Optional[str] = None
     max_rps: int = 50  # CI and COS requests per second for the whole invocation
     credentials: Credentials = field(default=Credentials("", ""), repr=False)
+    fanout: org.FanoutSettings = org.FanoutSettings()
     # The state bucket (docs/state.md): None = no state, everything works without it.
     state_bucket: Optional[str] = None
     state_region: Optional[str] = None
@@ -118,6 +120,10 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
         raise SettingsError("CI_UNBIND_TAG_KEY and CI_UNBIND_PROTECT_TAG_KEY must differ")
 
     try:
+        fanout = org.load(env)
+    except org.AccountsError as err:
+        raise SettingsError(str(err)) from None
+    try:
         notify = notify_config.load(env)
     except notify_config.NotifySettingsError as err:
         raise SettingsError(str(err)) from None
@@ -125,6 +131,7 @@ def load(env: Optional[Mapping[str, str]] = None) -> Settings:
     state = _state(env)
     return Settings(
         **state,
+        fanout=fanout,
         dry_run=_bool(env, "CI_UNBIND_DRY_RUN", True),
         tag_key=tag_key,
         protect_tag_key=protect_key,
@@ -196,4 +203,5 @@ def public_view(settings: Settings) -> dict:
         "state_prefix": settings.state_prefix,
         "max_per_day": settings.max_per_day,
         "notify": settings.notify.public_view(),  # the robot's host only: its URL holds the key
+        **settings.fanout.public_view(),
     }

@@ -11,11 +11,13 @@ from collections.abc import Iterable
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 POLICY = ROOT / "deploy" / "cam-policy.json"
+# What the central function adds when it works over member accounts (docs/accounts.md).
+CENTRAL_POLICY = ROOT / "deploy" / "cam-policy-central.json"
 TESTS = ROOT / "tests"
-# The services the function calls (CAM: GetUserAppId only). The fake also serves EventBridge and
+# The services the function calls (CAM: GetUserAppId only; STS and SCF for many accounts). The fake also serves EventBridge and
 # CAM's role calls, for setup-eventbridge, setup-role and teardown, which run with the operator's
 # keys on a fake of their own and are no business of the function's role.
-FUNCTION_SERVICES = ("ci", "cos", "tag", "cam")
+FUNCTION_SERVICES = ("ci", "cos", "tag", "cam", "sts", "scf")
 
 # Filled over a run by tests/conftest.py (kept here, in one module object, for the final test to
 # read): the CAM actions the fake served to product tests, and whether the run is partial.
@@ -37,6 +39,11 @@ def granted_actions(policy: dict) -> set[str]:
         for action in statement["action"]:
             out.add(action[len("name/"):] if action.startswith("name/") else action)
     return out
+
+
+def all_granted() -> set[str]:
+    """Every action the function may need: its own account's policy and the central additions."""
+    return granted_actions(load_policy()) | granted_actions(load_policy(CENTRAL_POLICY))
 
 
 def function_actions(actions: Iterable[str]) -> set[str]:

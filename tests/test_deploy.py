@@ -103,6 +103,8 @@ def test_no_async_only_inputs_without_async_run(inputs):
     # retryNum and msgTTL apply only with asyncRunEnable; written without it they do nothing.
     if not inputs.get("asyncRunEnable"):
         assert "retryNum" not in inputs and "msgTTL" not in inputs
+    else:  # the fan-out's asynchronous runs (docs/accounts.md): never retried
+        assert inputs["retryNum"] == 0 and 0 < inputs["msgTTL"] <= 6 * 3600
     assert "never retries" in (ROOT / "serverless.yml").read_text()
 
 
@@ -143,7 +145,8 @@ def test_environment(inputs):
 
 def test_settings_are_the_defaults_and_dry_run_is_on(inputs):
     variables = inputs["environment"]["variables"]
-    read_by_code = set(re.findall(r'"(CI_UNBIND_[A-Z_]+)"', (ROOT / "lib" / "settings.py").read_text()))
+    read_by_code = set(re.findall(r'"(CI_UNBIND_[A-Z_]+)"', (ROOT / "lib" / "settings.py").read_text()
+                                  + (ROOT / "lib" / "org.py").read_text()))
     assert read_by_code and set(variables) == read_by_code
     loaded = settings.load(variables)
     assert loaded.dry_run is True and variables["CI_UNBIND_DRY_RUN"] == "true"

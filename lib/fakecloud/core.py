@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import requests
 import responses
 
-from . import robot_handlers, short_page, urls
+from . import auth, robot_handlers, short_page, urls
 from .calllog import Call, CallLog
 from .cam_models import Cam
 from .eb_models import EventBridge
@@ -17,7 +17,6 @@ from .faults import Fault, FaultSet
 from .models import Account, Bucket, OtherResource
 from .object_models import ObjectStore
 from .robot_models import Robot, Robots
-from .signing import AuthFailure, verify_cos_request, verify_tc3_request
 from .wire import (
     XML,
     Reply,
@@ -30,29 +29,6 @@ from .wire import (
 
 _METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD", "PATCH", "OPTIONS")
 _ANY_URL = re.compile(r".*")
-
-# (status, code) for each kind of COS q-sign failure, per service. CI documents its own 401
-# codes for a missing or unreadable Authorization; COS answers 403 AccessDenied for both.
-_COS_AUTH_ERRORS = {
-    "ci": {"missing": (401, "MissingAuthorization"), "malformed": (401, "InvalidAuthorization")},
-    "cos": {"missing": (403, "AccessDenied"), "malformed": (403, "AccessDenied")},
-}
-_COS_AUTH_COMMON = {
-    "unknown_key": (403, "InvalidAccessKeyId"),
-    # A temporary SecretId is usable only with its own token; without it the key is unknown.
-    "token": (403, "InvalidAccessKeyId"),
-    "expired": (403, "AccessDenied"),
-    "signature": (403, "SignatureDoesNotMatch"),
-}
-_TC3_AUTH_ERRORS = {
-    "missing": "AuthFailure.InvalidAuthorization",
-    "malformed": "AuthFailure.InvalidAuthorization",
-    "unknown_key": "AuthFailure.SecretIdNotFound",
-    "token": "AuthFailure.TokenFailure",
-    "expired": "AuthFailure.SignatureExpire",
-    "signature": "AuthFailure.SignatureFailure",
-}
-
 
 class UnknownRequest(Exception):
     """A request that no route of the fake serves: the code under test called something unexpected."""
@@ -88,7 +64,7 @@ class FakeCloud:
                  next_token_end: str = "empty", ci_errors_with_resource: bool = False,
                  status_format: str = "accept", honour_states_filter: bool = True,
                  honour_bucket_names: bool = True, sleep: Optional[Callable[[float], None]] = None,
-                 call_log: Optional[CallLog] = None):
+                 call_log: Optional[CallLog] = None, uin: str = "100000000001", scf_concurrency: int = 32):
         if next_token_end not in ("empty", "absent"):
             raise ValueError("next_token_end must be 'empty' or 'absent'")
         if status_format not in ("accept", "json", "xml"):
@@ -98,12 +74,13 @@ class FakeCloud:
         self.honour_bucket_names = honour_bucket_names
         # Latency faults wait with this; a test can pass its own and see the wait without waiting.
         self.sleep = sleep or time.sleep
-        self.account = Account(appid, clock=clock, unbind_settle_reads=unbind_settle_reads)
+        self.account = Account(appid, clock=clock, unbind_settle_reads=unbind_settle_reads, uin=uin)
         self.eb = EventBridge(self.account.lock, self.account.now)
+        auth.attach(self, secret_id, secret_key, token, scf_concurrency)  # keys, member accounts, STS, SCF
         self.objects = ObjectStore(self.account.lock, self.account.now)
         self.cam = Cam(appid, self.account.lock, self.account.now)
+        self.account.cam = self.cam
         self.robots = Robots(self.account.lock, self.account.now)
-        self.credentials: dict[str, str] = {secret_id: secret_key}
         self.secret_id = secret_id
         self.secret_key = secret_key
         self.token = token
@@ -173,6 +150,10 @@ class FakeCloud:
     def buckets(self) -> list[Bucket]:
         return self.account.sorted_buckets()
 
+    # Other accounts of the organisation, each with its own buckets, tags, CI state and keys.
+    add_account = auth.add_account
+    owner_of = auth.owner_of
+
     # --- faults and the call log ---------------------------------------------------------
 
     def inject(self, target: str, *, status: Optional[int] = None, code: Optional[str] = None,
@@ -223,6 +204,8 @@ class FakeCloud:
         return self
 
     def stop(self) -> None:
+        # Invocations still running would otherwise reach the real network once interception ends.
+        self.scf.shutdown()
         if self._mock is not None:
             self._mock.stop()
             self._mock.reset()
@@ -298,32 +281,9 @@ class FakeCloud:
 
     def _serve(self, req: Request, route) -> Reply:
         try:
-            self._check_auth(req)
-            with self.account.lock:
-                return route.handler(self, req)
+            return auth.serve(self, req, route)
         except ServiceError as e:
             return self._error(req, e.status, e.code, e.message, e.with_resource)
-
-    def _check_auth(self, req: Request) -> None:
-        if req.service == "robot":
-            return  # a robot knows its caller by the key in the URL and the signature: its handler checks
-        now = self.now()
-        try:
-            if req.service in urls.API3_SERVICES:
-                verify_tc3_request(req.headers.get("authorization"), req.method, req.path, req.raw_query,
-                                   req.headers, req.host, b"" if req.method == "GET" else req.body,
-                                   self.credentials, now, self.token, req.service)
-            else:
-                # CI hosts take the token in either header; COS hosts only in their own.
-                token_headers = (("x-ci-security-token", "x-cos-security-token") if req.service == "ci"
-                                 else ("x-cos-security-token",))
-                verify_cos_request(req.headers.get("authorization"), req.method, req.path, req.query,
-                                   req.headers, req.host, self.credentials, now, self.token, token_headers)
-        except AuthFailure as e:
-            if req.service in urls.API3_SERVICES:
-                raise ServiceError(200, _TC3_AUTH_ERRORS[e.kind], e.message) from None
-            status, code = _COS_AUTH_ERRORS[req.service].get(e.kind) or _COS_AUTH_COMMON[e.kind]
-            raise ServiceError(status, code, e.message) from None
 
     def _error(self, req: Request, status: int, code: str, message: str,
                with_resource: Optional[bool] = None) -> Reply:

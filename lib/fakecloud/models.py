@@ -249,8 +249,10 @@ class OtherResource:
 
 
 class Account:
-    def __init__(self, appid: str, clock: Optional[Callable[[], float]] = None, unbind_settle_reads: int = 1):
+    def __init__(self, appid: str, clock: Optional[Callable[[], float]] = None, unbind_settle_reads: int = 1,
+                 uin: Optional[str] = None):
         self.appid = appid
+        self.uin = uin
         # Looked up at each call, so a test that freezes time.time freezes the fake as well.
         self.clock = clock or (lambda: time.time())
         self.unbind_settle_reads = unbind_settle_reads

@@ -9,7 +9,12 @@ typo cannot silently produce a cleaner account than intended):
                   "batch_jobs": [{"type": "Job", "state": "Running", "name": "b1"}],
                   "tag_resource_form": 2, "due_in_days": 2}],
      "other_resources": [{"resource": "qcs::cvm:...", "tags": {"k": "v"}}],
-     "faults": [{"target": "GET /workflow", "status": 503, "times": 1, "bucket": "x-1250000000"}]}
+     "faults": [{"target": "GET /workflow", "status": 503, "times": 1, "bucket": "x-1250000000"}],
+     "accounts": [{"uin": "100000000101", "appid": "1250000101", "role": "CosCiUnbinderMember",
+                   "trusted": ["100000000001"], "buckets": [...], "other_resources": [...]}]}
+
+Each member account has its own buckets, tags and CI state, and (with "role") a role the central
+account may assume; `trusted` defaults to the central account's UIN.
 
 `due_in_days` sets the request tag to a date that many days after the fake cloud's today (UTC),
 so a scenario keeps a request that falls due soon whenever it is loaded.
@@ -24,7 +29,9 @@ from .models import HIDDEN_CONFIGS
 
 DEMO_SCENARIO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios", "demo.json")
 
-_TOP = {"description", "appid", "buckets", "other_resources", "faults"}
+_TOP = {"description", "appid", "buckets", "other_resources", "faults", "accounts"}
+# Member accounts of an organisation: each has its own buckets and a role the central account may assume.
+_ACCOUNT = {"uin", "appid", "role", "trusted", "buckets", "other_resources", "note"}
 _BUCKET = {"name", "region", "tags", "ci_status", "services", "hidden", "workflows", "batch_jobs",
            "tag_resource_form", "create_time", "note", "due_in_days"}
 _WORKFLOW = {"id", "name", "state", "create_time"}
@@ -79,19 +86,51 @@ def _load(cloud, scenario: dict):
     if appid is not None and str(appid) != cloud.appid:
         raise ScenarioError(f"scenario is for APPID {appid}, the fake cloud is {cloud.appid}")
 
-    for i, spec in enumerate(_list(scenario, "buckets")):
-        where = f"buckets[{i}]"
+    _add_buckets(cloud, _list(scenario, "buckets"), "")
+    _add_other(cloud, _list(scenario, "other_resources"), "")
+
+    for i, spec in enumerate(_list(scenario, "accounts")):
+        where = f"accounts[{i}]"
+        _check_keys(spec, _ACCOUNT, where, required=("uin", "appid"))
+        account = cloud.add_account(str(spec["uin"]), str(spec["appid"]))
+        _add_buckets(account, _list(spec, "buckets"), f"{where}.")
+        _add_other(account, _list(spec, "other_resources"), f"{where}.")
+        if spec.get("role"):
+            cloud.sts.add_role(account, spec["role"], spec.get("trusted", [cloud.account.uin]))
+
+    for i, spec in enumerate(_list(scenario, "faults")):
+        _check_keys(spec, _FAULT, f"faults[{i}]", required=("target",))
+        spec = dict(spec)
+        cloud.inject(spec.pop("target"), **spec)
+    return cloud
+
+
+def role_arns(cloud) -> list[str]:
+    """The member roles a loaded scenario created, as CI_UNBIND_ACCOUNTS lists them."""
+    return sorted(cloud.sts.roles)
+
+
+def _add_other(target, specs, prefix: str) -> None:
+    for i, spec in enumerate(specs):
+        _check_keys(spec, {"resource", "tags"}, f"{prefix}other_resources[{i}]", required=("resource",))
+        target.add_other_resource(spec["resource"], spec.get("tags", {}))
+
+
+def _add_buckets(target, specs, prefix: str) -> None:
+    """Buckets into the central cloud or a member account (both take add_bucket alike)."""
+    for i, spec in enumerate(specs):
+        where = f"{prefix}buckets[{i}]"
         _check_keys(spec, _BUCKET, where, required=("name", "region"))
         tags = spec.get("tags")
         if "due_in_days" in spec:
             days = spec["due_in_days"]
             if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 3650:
                 raise ScenarioError(f"{where}.due_in_days: expected a whole number of days (0-3650)")
-            today = datetime.fromtimestamp(cloud.now(), timezone.utc).date()
+            today = datetime.fromtimestamp(target.now(), timezone.utc).date()
             tags = {**(tags or {}), "ci-unbind": (today + timedelta(days=days)).isoformat()}
-        bucket = cloud.add_bucket(spec["name"], spec["region"], tags=tags,
-                                  ci_status=spec.get("ci_status", "on"), create_time=spec.get("create_time"),
-                                  tag_resource_form=spec.get("tag_resource_form"))
+        bucket = target.add_bucket(spec["name"], spec["region"], tags=tags,
+                                   ci_status=spec.get("ci_status", "on"), create_time=spec.get("create_time"),
+                                   tag_resource_form=spec.get("tag_resource_form"))
         for service in spec.get("services", []):
             bucket.enable_service(service)
         for hidden in spec.get("hidden", []):
@@ -104,13 +143,3 @@ def _load(cloud, scenario: dict):
         for j, job in enumerate(spec.get("batch_jobs", [])):
             _check_keys(job, _BATCH_JOB, f"{where}.batch_jobs[{j}]")
             bucket.add_batch_job(**job)
-
-    for i, spec in enumerate(_list(scenario, "other_resources")):
-        _check_keys(spec, {"resource", "tags"}, f"other_resources[{i}]", required=("resource",))
-        cloud.add_other_resource(spec["resource"], spec.get("tags", {}))
-
-    for i, spec in enumerate(_list(scenario, "faults")):
-        _check_keys(spec, _FAULT, f"faults[{i}]", required=("target",))
-        spec = dict(spec)
-        cloud.inject(spec.pop("target"), **spec)
-    return cloud

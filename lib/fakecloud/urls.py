@@ -10,7 +10,9 @@ from . import (
     eb_handlers,
     object_handlers,
     robot_handlers,
+    scf_handlers,
     service_handlers,
+    sts_handlers,
     tag_handlers,
 )
 from .wire import Request
@@ -28,6 +30,8 @@ HOSTS = {
     "tag": re.compile(rf"^tag(?:\.{_REGION})?\.tencentcloudapi\.com\Z"),
     "eb": re.compile(rf"^eb(?:\.{_REGION})?\.tencentcloudapi\.com\Z"),
     "cam": re.compile(r"^cam\.tencentcloudapi\.com\Z"),
+    "sts": re.compile(rf"^sts(?:\.{_REGION})?\.tencentcloudapi\.com\Z"),
+    "scf": re.compile(rf"^scf(?:\.{_REGION})?\.tencentcloudapi\.com\Z"),
     # Chat robots' webhooks (notifications); the JSON receiver stands for any other https endpoint.
     "robot_wecom": re.compile(r"qyapi\.weixin\.qq\.com\Z"),
     "robot_dingtalk": re.compile(r"oapi\.dingtalk\.com\Z"),
@@ -38,10 +42,10 @@ HOSTS = {
 
 # Which service's conventions (error body, request-id header, auth) a host kind follows.
 HOST_SERVICE = {"ci_bucket": "ci", "pic_bucket": "ci", "ci_service": "ci", "cos_bucket": "cos", "cos_service": "cos",
-                "tag": "tag", "eb": "eb", "cam": "cam",
+                "tag": "tag", "eb": "eb", "cam": "cam", "sts": "sts", "scf": "scf",
                 **{f"robot_{k}": "robot" for k in ("wecom", "dingtalk", "feishu", "slack", "json")}}
 # Services on API 3.0: JSON, TC3 signatures scoped to the service name, the action in X-TC-Action.
-API3_SERVICES = ("tag", "eb", "cam")
+API3_SERVICES = ("tag", "eb", "cam", "sts", "scf")
 
 
 class Route(NamedTuple):
@@ -105,6 +109,11 @@ ROUTES = (
     Route(("cos_service",), ("GET",), "/", None, "GET Service", "cos:GetService", service_handlers.get_service),
     Route(("tag",), ("POST", "GET"), "/", "GetResources", "tag:GetResources", "tag:GetResources",
           tag_handlers.get_resources),
+    # Many accounts: a member role's keys, and this function started once per shard.
+    Route(("sts",), ("POST", "GET"), "/", "AssumeRole", "sts:AssumeRole", "sts:AssumeRole", sts_handlers.assume_role),
+    Route(("scf",), ("POST", "GET"), "/", "Invoke", "scf:Invoke", "scf:InvokeFunction", scf_handlers.invoke),
+    Route(("scf",), ("POST", "GET"), "/", "GetAsyncEventStatus", "scf:GetAsyncEventStatus",
+          "scf:GetAsyncEventStatus", scf_handlers.get_async_event_status),
     # EventBridge: only setup-eventbridge calls these, never the function.
     *(Route(("eb",), ("POST", "GET"), "/", action, f"eb:{action}", f"eb:{action}", handler) for action, handler in (
         ("ListEventBuses", eb_handlers.list_event_buses), ("ListRules", eb_handlers.list_rules),

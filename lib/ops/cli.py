@@ -10,7 +10,7 @@ import os
 import sys
 
 from .. import __version__
-from . import eventbridge, roles
+from . import eventbridge, member_role, roles
 from .errors import START_FAILED, CliError, one_line
 
 PROG = "cos-ci-unbinder"
@@ -84,6 +84,8 @@ def cmd_setup_role(args) -> int:
 
     options = _checked(roles.RoleOptions(role=args.role_name, policy=args.policy_name, appid=args.appid,
                                          state_bucket=args.state_bucket or None, state_prefix=args.state_prefix))
+    if args.member or args.central_uin:
+        options = _checked(member_options(args, options))
     api = _connect(CamApi, "manage CAM roles and policies")
     try:
         changes = roles.setup_role(api, options, dry_run=args.dry_run)
@@ -91,6 +93,22 @@ def cmd_setup_role(args) -> int:
         return _failed("setup-role", err)
     print("\n".join(changes.lines("nothing to change: the role, its policy and the attachment are in place")))
     return 0
+
+
+def member_options(args, options):
+    """The member role's options: its own default names, trusted by the central account."""
+    from dataclasses import replace
+
+    if not (args.member and args.central_uin):
+        raise CliError("--member and --central-uin go together")
+    try:
+        trust = member_role.trust_statement(args.central_uin)
+    except eventbridge.SetupError as err:
+        raise CliError(str(err)) from None
+    # The state bucket lives in the central account: a member role gets no statement on it.
+    return replace(options, trust=trust, state_bucket=None,
+                   role=member_role.ROLE_NAME if args.role_name == roles.ROLE_NAME else args.role_name,
+                   policy=member_role.POLICY_NAME if args.policy_name == roles.POLICY_NAME else args.policy_name)
 
 
 def cmd_teardown(args) -> int:
@@ -235,6 +253,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--state-prefix", default=os.environ.get("CI_UNBIND_STATE_PREFIX", "").strip() or "cos-ci-unbinder/",
                    help="its prefix (default: CI_UNBIND_STATE_PREFIX or cos-ci-unbinder/)")
     p.add_argument("--dry-run", action="store_true", help="read only; print what would be created or updated")
+    p.add_argument("--member", action="store_true",
+                   help=f"in a member account: the role the central function assumes ({member_role.ROLE_NAME}, "
+                   "trusted by --central-uin), with this account's keys (docs/accounts.md)")
+    p.add_argument("--central-uin", help="with --member: the UIN of the account the function runs in")
 
     p = command("teardown", cmd_teardown, "remove the EventBridge rule and target (and with --role, the role)")
     _eb_arguments(p)

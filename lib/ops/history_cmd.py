@@ -17,7 +17,7 @@ from ..decide import OUTCOMES
 from ..report import JsonLog
 from ..settings import SettingsError, load
 from ..statestore import StateError, StateStore
-from . import history, html_report
+from . import fanout_history, history, html_report
 
 SIM_STATE_BUCKET = "cos-ci-unbinder-state-1250000000"
 SIM_REGION = "ap-guangzhou"
@@ -111,6 +111,7 @@ def main(args, now=None) -> int:
     except StateError as err:
         print(f"history: {err.code}: {err.message}", file=sys.stderr)
         return 2
+    runs = fanout_history.group(runs)  # a fanned-out sweep and its shards: one run
     runs, latest = history.select(runs, latest, since, args.bucket, args.outcome)
     if args.html:
         with open(args.html, "w", encoding="utf-8") as fh:

@@ -13,7 +13,7 @@ import uuid
 
 from ..settings import SettingsError
 from ..triggers import InvalidEvent, parse
-from . import notify_demo, output
+from . import notify_demo, organisation, output
 from .confirm import confirm
 from .errors import CliError, one_line
 
@@ -108,6 +108,7 @@ def invoke(args) -> int:
         env.update(SIM_CREDENTIALS)
         env.update(SIM_STATE_ENV)  # the demo keeps history in a state bucket of the fake, as deployed
         env.pop("TENCENTCLOUD_SESSIONTOKEN", None)
+        organisation.add_accounts(env, scenario)
         robot = notify_demo.simulated_robot(env)  # the digest goes to a fake chat robot
     env["CI_UNBIND_DRY_RUN"] = "false" if args.apply else "true"
     settings = _settings(env)
@@ -135,14 +136,21 @@ def invoke(args) -> int:
 
         simulated_state(cloud)
         with cloud:
+            organisation.deploy(cloud, settings, log)
+            context.update(organisation.CONTEXT)
             report = run.handle(event, context, settings, log=log, progress=progress)
+            workers = organisation.worker_reports(cloud)
     else:
         report = run.handle(event, context, settings, log=log, progress=progress)
+        workers = []
     progress.done()
     error = report.get("error") or {}
     if error.get("code") in NOT_STARTED:  # settled above; kept in case the function disagrees
         raise CliError(one_line(f"{error['code']}: {error.get('message', '')}"))
-    print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else output.table(report, args.simulate))
+    if args.json:
+        print(json.dumps({**report, "shard_reports": workers} if workers else report, indent=2, ensure_ascii=False))
+    else:
+        print("\n\n".join(output.table(r, args.simulate) for r in [report] + workers))
     if args.simulate and not args.json:
         print(notify_demo.describe(robot, report))
-    return output.exit_code(report)
+    return max(output.exit_code(r) for r in [report] + workers)

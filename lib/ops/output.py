@@ -3,6 +3,7 @@
 import sys
 
 from ..report import JsonLog
+from . import organisation
 
 # Outcomes that need a person: the CLI exits 1 when any bucket ends in one.
 NEEDS_A_PERSON = ("blocked", "refused", "error")
@@ -45,6 +46,7 @@ def table(report: dict, simulated: bool = False) -> str:
     summary = ", ".join(f"{k}: {v}" for k, v in report["summary"].items()) or "nothing to do"
     lines.append("")
     lines.append(f"summary: {summary}")
+    lines.extend(organisation.lines(report))
     if report.get("error"):
         lines.append("error: " + _reason_text(report["error"]))
     for ignored in report.get("ignored", []):

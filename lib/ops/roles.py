@@ -16,6 +16,7 @@ from typing import Optional
 
 from ..buckets import InvalidBucket, validate_appid, validate_bucket_name
 from ..settings import valid_state_prefix
+from . import member_role
 from .camapi import ROLE_MISSING
 from .eventbridge import SetupError
 
@@ -37,6 +38,9 @@ class RoleOptions:
     policy: str = POLICY_NAME
     appid: Optional[str] = None  # None: asked of CAM (GetUserAppId) with the operator's keys
     policy_file: pathlib.Path = POLICY_FILE
+    # Who may assume the role: None is SCF (the execution role); a member role names the central
+    # account instead (lib/ops/member_role.py).
+    trust: Optional[dict] = None
     # The state bucket (docs/state.md): its statements are written in for it, or left out without one.
     state_bucket: Optional[str] = None
     state_prefix: str = "cos-ci-unbinder/"
@@ -171,23 +175,26 @@ def setup_role(api, options: RoleOptions, dry_run: bool = False) -> Changes:
     appid = options.appid or account_appid(api)
     document = policy_document(appid, options.policy_file, options.state_bucket, options.state_prefix)
 
+    statement = options.trust or TRUST_STATEMENT
+    trusted_by = "SCF" if options.trust is None else "the central account"
     role = get_role(api, options.role)
     if role is None:
         if not dry_run:
             api.call("CreateRole", {"RoleName": options.role, "Description": DESCRIPTION, "ConsoleLogin": 0,
-                                    "PolicyDocument": json.dumps({"version": "2.0", "statement": [TRUST_STATEMENT]})})
-        changes.add("create", f"role {options.role}, trusted by SCF")
-    elif not trusts_scf(role.get("PolicyDocument")):
-        # Keep whatever else the role trusts; add SCF.
+                                    "PolicyDocument": json.dumps({"version": "2.0", "statement": [statement]})})
+        changes.add("create", f"role {options.role}, trusted by {trusted_by}")
+    elif not (trusts_scf(role.get("PolicyDocument")) if options.trust is None
+              else member_role.trusts(role.get("PolicyDocument"), statement)):
+        # Keep whatever else the role trusts; add ours.
         try:
             trust = json.loads(role.get("PolicyDocument") or "")
         except ValueError:
             trust = {}
         statements = [s for s in (trust.get("statement") if isinstance(trust, dict) else None) or []]
-        new_trust = {"version": "2.0", "statement": statements + [TRUST_STATEMENT]}
+        new_trust = {"version": "2.0", "statement": statements + [statement]}
         if not dry_run:
             api.call("UpdateAssumeRolePolicy", {"RoleName": options.role, "PolicyDocument": json.dumps(new_trust)})
-        changes.add("update", f"role {options.role}: SCF may now assume it")
+        changes.add("update", f"role {options.role}: {trusted_by} may now assume it")
 
     policy = find_policy(api, options.policy)
     policy_id = policy.get("PolicyId") if policy else None

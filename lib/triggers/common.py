@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from ..buckets import BucketRef
+from ..shard import Shard
 
 TIMER, EVENT, MANUAL = "timer", "event", "manual"
 
@@ -30,6 +31,7 @@ class Trigger:
     ignored: tuple[dict, ...] = ()
     unlocated: tuple[str, ...] = ()
     unreadable: tuple[dict, ...] = ()
+    shard: Optional[Shard] = None  # a coordinator's worker invocation (lib/shard.py)
 
 
 def show(value: Any, limit: int = 80) -> str:

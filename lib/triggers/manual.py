@@ -1,15 +1,17 @@
 """Manual invocation: ``{"buckets": [{"bucket", "region"}], "dry_run"}``."""
 
 from ..buckets import BucketRef, InvalidBucket
+from ..shard import InvalidShard
+from ..shard import parse_block as parse_shard
 from .common import MANUAL, InvalidEvent, Trigger, show, why
 
-_MANUAL_KEYS = ("buckets", "dry_run")
+_MANUAL_KEYS = ("buckets", "dry_run", "shard")
 
 
 def parse_manual(event: dict) -> Trigger:
     unknown = sorted(show(k, 40) for k in event if k not in _MANUAL_KEYS)
     if unknown:
-        raise InvalidEvent(f"manual event: unknown keys {', '.join(unknown)} (allowed: buckets, dry_run)")
+        raise InvalidEvent(f"manual event: unknown keys {', '.join(unknown)} (allowed: buckets, dry_run, shard)")
     dry_run = event.get("dry_run")
     if "dry_run" in event and not isinstance(dry_run, bool):
         raise InvalidEvent(f"manual event: dry_run must be true or false, got {show(dry_run)}")
@@ -35,6 +37,10 @@ def parse_manual(event: dict) -> Trigger:
         except InvalidBucket as exc:
             raise InvalidEvent(f"{where}: {why(exc)}") from exc
         refs.setdefault(ref)
+    try:
+        shard = parse_shard(event["shard"]) if "shard" in event else None
+    except InvalidShard as exc:
+        raise InvalidEvent(f"manual event: {exc}") from None
     # 'false' cannot override a dry-run setting, so it is the same as saying nothing.
-    return Trigger(kind=MANUAL, buckets=tuple(refs), dry_run=True if dry_run else None)
+    return Trigger(kind=MANUAL, buckets=tuple(refs), dry_run=True if dry_run else None, shard=shard)
 

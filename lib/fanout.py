@@ -1,0 +1,191 @@
+"""The coordinator (CI_UNBIND_FANOUT=on): find each account's tagged buckets, cut them into shards
+and run this same function once per shard through SCF asynchronous invocations.
+
+The coordinator decides and unbinds nothing. It keeps at most CI_UNBIND_MAX_INVOCATIONS shards
+running, asking SCF (GetAsyncEventStatus) when one ends before starting the next, and stops starting
+shards at its own time budget. A shard it could not start is reported with its buckets; the next
+sweep finds those buckets again. A shard it lost sight of (a status it could not read) still counts
+as running: the limit is never exceeded on a guess.
+"""
+
+import os
+import re
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Optional
+
+from . import report as reports
+from . import run as runs
+from .errors import ApiError
+from .invoke import FINAL_STATES, FunctionInvoker
+from .members import Access, _role_error, region_of
+from .state import open_state
+
+POLL_SECONDS = 2.0
+DEFAULT_LIMIT = 900.0
+DISCOVERY_THREADS = 8
+
+
+def cut(refs: list, size: int) -> list[list]:
+    return [refs[i:i + size] for i in range(0, len(refs), size)]
+
+
+def shard_event(account: str, run_id: str, index: int, of: int, refs, dry_run: bool) -> dict:
+    event = {"buckets": [{"bucket": r.bucket, "region": r.region} for r in refs],
+             "shard": {"account": account, "coordinator_run_id": run_id, "index": index, "of": of}}
+    if dry_run:
+        event["dry_run"] = True
+    return event
+
+
+# SCF's names: a function 2-60 letters, digits, - and _ (a letter first); a namespace likewise; a
+# qualifier $LATEST, $DEFAULT, a version number or an alias name.
+_FUNCTION_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]")
+_QUALIFIER_RE = re.compile(r"\$LATEST|\$DEFAULT|[0-9]{1,10}|[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]")
+
+
+def function_of(context) -> Optional[dict]:
+    """This function's name, namespace, version and region, for invoking itself: from the SCF
+    context, or the environment SCF sets. None when they are missing or not valid names (then
+    nothing is dispatched)."""
+    value = runs._context_value
+    target = {"function": str(value(context, "function_name") or os.environ.get("SCF_FUNCTIONNAME") or ""),
+              "namespace": str(value(context, "namespace") or "default"),
+              "qualifier": str(value(context, "function_version") or os.environ.get("SCF_FUNCTIONVERSION")
+                               or "$LATEST"),
+              "region": region_of(context)}
+    if not (_FUNCTION_RE.fullmatch(target["function"]) and _FUNCTION_RE.fullmatch(target["namespace"])
+            and _QUALIFIER_RE.fullmatch(target["qualifier"]) and target["region"]):
+        return None
+    return target
+
+
+class Dispatcher:
+    """Starts shards, at most `limit` running at once."""
+
+    def __init__(self, invoker, limit: int, clock, sleep, poll: float, deadline: Optional[float]):
+        self._invoker, self._limit, self._clock, self._sleep = invoker, limit, clock, sleep
+        self._poll, self._deadline = poll, deadline
+        self.invocations = 0
+        self.status_calls = 0
+
+    def _past(self) -> bool:
+        return self._deadline is not None and self._clock() >= self._deadline
+
+    def _refresh(self, running: dict) -> None:
+        for request_id, entry in list(running.items()):
+            self.status_calls += 1
+            try:
+                state = self._invoker.status(request_id)
+            except ApiError as err:
+                entry["status_error"] = err.as_reason()
+                continue
+            entry["status"] = state
+            entry.pop("status_error", None)
+            if state in FINAL_STATES:
+                del running[request_id]
+
+    def run(self, entries: list[dict], events: list[dict]) -> None:
+        pending = deque(zip(entries, events))
+        running: dict = {}
+        while pending:
+            if self._past():
+                break
+            if len(running) >= self._limit:
+                self._refresh(running)
+                if len(running) >= self._limit:
+                    self._sleep(self._poll)
+                continue
+            entry, event = pending.popleft()
+            self.invocations += 1
+            try:
+                entry["request_id"] = self._invoker.dispatch(event)
+            except ApiError as err:
+                entry.update(dispatched=False, reasons=[err.as_reason()], bucket_list=event["buckets"])
+                continue
+            entry.update(dispatched=True, status="RUNNING")
+            running[entry["request_id"]] = entry
+        for entry, event in pending:
+            entry.update(dispatched=False, reasons=[{"code": "deadline"}], bucket_list=event["buckets"])
+
+
+def _discover(access: Access, connect_fn, settings, name: str) -> dict:
+    try:
+        creds = access.credentials(name)
+    except ApiError as err:
+        return {"account": name, "ok": False, "error": _role_error(err)}
+    member = access.settings_for(name, creds)
+    try:
+        found = connect_fn(member).finder().find(settings.tag_key)
+    except ApiError as err:
+        return {"account": name, "ok": False, "error": {**err.as_reason(), "code": "discovery_failed"}, "creds": creds}
+    return {"account": name, "ok": True, "refs": found.buckets, "creds": creds,
+            "discovery": {"resources": found.resources, "buckets": len(found.buckets),
+                          "ignored": found.ignored, "request_ids": found.request_ids}}
+
+
+def coordinate(trigger, context, settings, access: Access, connect_fn, log, started, runner_options,
+               invoker_factory=FunctionInvoker) -> dict:
+    clock = runner_options.get("clock", time.monotonic)
+    sleep = runner_options.get("sleep", time.sleep)
+    run_id = str(runs._context_value(context, "request_id") or "")
+    names = settings.fanout.names
+    with ThreadPoolExecutor(max_workers=min(DISCOVERY_THREADS, len(names))) as pool:
+        found = list(pool.map(lambda n: _discover(access, connect_fn, settings, n), names))
+    for item in found:
+        if item.get("creds") is not None:
+            creds = item.pop("creds")
+            log.add_secrets(creds.secret_id, creds.secret_key, creds.token or "")
+
+    plans = [(item["account"], refs) for item in found if item["ok"]
+             for refs in cut(item["refs"], settings.fanout.shard_size)]
+    entries = [{"account": account, "index": i, "of": len(plans), "buckets": len(refs)}
+               for i, (account, refs) in enumerate(plans)]
+    events = [shard_event(account, run_id, i, len(plans), refs, settings.dry_run)
+              for i, (account, refs) in enumerate(plans)]
+
+    error = None
+    target = function_of(context)
+    dispatcher = None
+    # The state bucket is checked before any shard starts: in live mode a shard would refuse to
+    # unbind without it anyway, and the coordinator's own report is stored there.
+    state = open_state(settings, connect_fn(settings).clients, run_id, runs.time_limit(context),
+                       runner_options.get("now", runs.utc_now))
+    state_error = state.check()
+    if plans and state_error is not None and not settings.dry_run:
+        error = state_error
+        for entry, event in zip(entries, events):
+            entry.update(dispatched=False, reasons=[error], bucket_list=event["buckets"])
+    elif plans and target is None:
+        error = {"code": "fanout_unavailable",
+                 "message": "the SCF context names no valid function, namespace, version and region to invoke"}
+        for entry, event in zip(entries, events):
+            entry.update(dispatched=False, reasons=[error], bucket_list=event["buckets"])
+    elif plans:
+        invoker = invoker_factory(settings.credentials, target.pop("region"), **target)
+        # Without a limit in the context, SCF's longest for an event function: never wait forever.
+        limit = runs.time_limit(context) or DEFAULT_LIMIT
+        deadline = started + max(limit - runs.margin_for(limit), 0.0)
+        dispatcher = Dispatcher(invoker, settings.fanout.max_invocations, clock, sleep,
+                                runner_options.get("poll_seconds", POLL_SECONDS), deadline)
+        dispatcher.run(entries, events)
+
+    accounts = [{"account": item["account"], "ok": item["ok"], "buckets": len(item.get("refs", [])),
+                 **({"discovery": item["discovery"]} if "discovery" in item else {}),
+                 **({"error": item["error"]} if "error" in item else {})} for item in found]
+    ok = (error is None and all(a["ok"] for a in accounts)
+          and all(e.get("dispatched") and e.get("status") not in ("FAILED", "ABORTED") for e in entries))
+    report = reports.build(trigger.kind, settings.dry_run, run_id, [], error=error,
+                           fanout={"accounts": accounts, "shards": entries,
+                                   "invocations": dispatcher.invocations if dispatcher else 0,
+                                   "status_calls": dispatcher.status_calls if dispatcher else 0})
+    report["ok"] = ok
+    report["elapsed_ms"] = int((clock() - started) * 1000)
+    report = state.finish(reports.scrub(report, log.secrets))
+    ok = report["ok"]
+    log.emit({"msg": "run", "run_id": run_id, "ok": ok, "trigger": trigger.kind, "dry_run": settings.dry_run,
+              "summary": {}, "buckets": sum(e["buckets"] for e in entries), "shards": len(entries),
+              "dispatched": sum(1 for e in entries if e.get("dispatched")), "elapsed_ms": report["elapsed_ms"],
+              "error": error})
+    return report

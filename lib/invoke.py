@@ -1,0 +1,80 @@
+"""SCF Invoke with InvocationType Event, and the status of such an invocation (tencentcloud-sdk-python-scf).
+
+The coordinator runs this same function once per shard. An asynchronous invocation answers at once
+with the invocation's request id; GetAsyncEventStatus then says RUNNING, FINISHED, ABORTED or FAILED
+(SCF API 2018-04-16, "Invoke" and "GetAsyncEventStatus"). Invoke is never retried here: an answer
+lost on the way back would leave a shard running twice, and a shard that was not dispatched is
+reported and picked up by the next sweep.
+"""
+
+import json
+from typing import Optional
+
+from tencentcloud.common import credential
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.scf.v20180416 import models, scf_client
+
+from .errors import ApiError
+from .settings import Credentials
+
+INVOKE = "scf:Invoke"
+STATUS = "scf:GetAsyncEventStatus"
+# ClientContext of an asynchronous invocation: at most 128 KB (Invoke's parameter documentation).
+MAX_EVENT_BYTES = 128 * 1024
+FINAL_STATES = ("FINISHED", "ABORTED", "FAILED")
+KNOWN_STATES = ("RUNNING",) + FINAL_STATES
+
+
+def _api_error(api: str, exc: Exception) -> ApiError:
+    if isinstance(exc, TencentCloudSDKException):
+        return ApiError(api=api, code=exc.get_code() or "", message=exc.get_message() or "",
+                        request_id=exc.get_request_id() or "")
+    return ApiError(api=api, code="MalformedResponse", message=f"{type(exc).__name__}: {exc}"[:300])
+
+
+class FunctionInvoker:
+    """One function (name, namespace, qualifier, region) invoked asynchronously with our own keys."""
+
+    def __init__(self, credentials: Credentials, region: str, function: str, namespace: str = "default",
+                 qualifier: str = "$DEFAULT", endpoint: str = "scf.tencentcloudapi.com", timeout: int = 10):
+        self.function, self.namespace, self.qualifier = function, namespace, qualifier
+        cred = credential.Credential(credentials.secret_id, credentials.secret_key, credentials.token)
+        profile = ClientProfile(httpProfile=HttpProfile(endpoint=endpoint, reqTimeout=timeout))
+        self._client = scf_client.ScfClient(cred, region, profile)
+
+    def dispatch(self, event: dict) -> str:
+        """Start the function on `event` without waiting; the invocation's request id. Raises ApiError."""
+        payload = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+        if len(payload.encode("utf-8")) > MAX_EVENT_BYTES:
+            raise ApiError(api=INVOKE, code="EventTooLarge", message=f"the event is over {MAX_EVENT_BYTES} bytes")
+        req = models.InvokeRequest()
+        req.FunctionName = self.function
+        req.Namespace = self.namespace
+        req.Qualifier = self.qualifier
+        req.InvocationType = "Event"
+        req.ClientContext = payload
+        try:
+            resp = self._client.Invoke(req)
+        except Exception as exc:
+            raise _api_error(INVOKE, exc) from None
+        request_id = getattr(resp.Result, "FunctionRequestId", None) if resp.Result is not None else None
+        if not request_id:
+            raise ApiError(api=INVOKE, code="MalformedResponse", message="Invoke answered without FunctionRequestId",
+                           request_id=resp.RequestId or "")
+        return request_id
+
+    def status(self, invoke_request_id: str) -> str:
+        """RUNNING, FINISHED, ABORTED or FAILED. Raises ApiError, also for a state it does not know."""
+        req = models.GetAsyncEventStatusRequest()
+        req.InvokeRequestId = invoke_request_id
+        try:
+            resp = self._client.GetAsyncEventStatus(req)
+        except Exception as exc:
+            raise _api_error(STATUS, exc) from None
+        state: Optional[str] = getattr(resp.Result, "Status", None) if resp.Result is not None else None
+        if state not in KNOWN_STATES:
+            raise ApiError(api=STATUS, code="UnknownStatus", message=f"status {state!r}",
+                           request_id=resp.RequestId or "")
+        return state

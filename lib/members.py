@@ -1,0 +1,188 @@
+"""Invocations that involve member accounts: a shard worker, and a sweep of every listed account
+within one invocation (CI_UNBIND_FANOUT=off). The coordinator of a fan-out is lib/fanout.py.
+
+A member account's CI, COS and Tag calls go out with that account's assumed-role keys; its buckets
+are decided by the same Runner as any other, so every rule (live tags, blockers, caps, dry run)
+holds unchanged. A role that cannot be assumed is an error for that account alone.
+"""
+
+import dataclasses
+import os
+import threading
+import uuid
+from collections import Counter
+from typing import Optional
+
+from . import account as accounts
+from . import report as reports
+from . import run as runs
+from .buckets import InvalidBucket, validate_region
+from .decide import OUTCOMES
+from .errors import ApiError
+from .org import SELF
+from .settings import Credentials, Settings
+from .shard import InvalidShard, Shard, check
+from .triggers import InvalidEvent, Trigger
+
+
+def applies(trigger: Trigger, settings: Settings) -> bool:
+    """Whether this invocation is anything but the single-account run of before."""
+    if trigger.shard is not None:
+        return True
+    return trigger.kind == "timer" and (settings.fanout.fanout or bool(settings.fanout.accounts))
+
+
+def check_event(trigger: Trigger, settings: Settings) -> None:
+    """A shard may name only a listed account: raised as InvalidEvent before anything is called."""
+    if trigger.shard is not None:
+        try:
+            check(trigger.shard, settings.fanout)
+        except InvalidShard as err:
+            raise InvalidEvent(f"manual event: {err}") from None
+
+
+def region_of(context) -> Optional[str]:
+    """The function's region from the SCF context or environment; None when absent or not a region."""
+    region = runs._context_value(context, "tencentcloud_region") or os.environ.get("TENCENTCLOUD_REGION")
+    try:
+        return validate_region(str(region)) if region else None
+    except InvalidBucket:
+        return None
+
+
+# The APPID behind each member role, asked of CAM (GetUserAppId) with that role's keys, once per
+# container: it decides `foreign_account` for the member's buckets as TENCENTCLOUD_APPID does for ours.
+_MEMBER_IDENTITIES: dict = {}
+_IDENTITIES_LOCK = threading.Lock()
+
+
+def member_identity(account: str) -> accounts.Identity:
+    with _IDENTITIES_LOCK:
+        return _MEMBER_IDENTITIES.setdefault(account, accounts.Identity())
+
+
+class Access:
+    """Each account's keys for one invocation: our own for SELF, an assumed role's for a member."""
+
+    def __init__(self, settings: Settings, context, identity: Optional[accounts.Identity] = None):
+        self.settings = settings
+        self.time_limit = runs.time_limit(context)
+        self._region = region_of(context) or "ap-guangzhou"  # STS answers in any region
+        self._identity = identity or accounts.Identity()
+        self._roles = None  # lib.roles.Roles, made on first use
+
+    def credentials(self, account: str) -> Credentials:
+        if account == SELF:
+            return self.settings.credentials
+        role = self.settings.fanout.role(account)
+        if role is None:  # check_event and the settings make this unreachable; fail closed anyway
+            raise ApiError(api="sts:AssumeRole", code="UnlistedAccount", message="account not in CI_UNBIND_ACCOUNTS")
+        if self._roles is None:
+            # The STS SDK loads only when a member account is reached: a cold start that serves
+            # events never pays for it.
+            from .roles import Roles
+
+            self._roles = Roles(self.settings.credentials, self._region)
+        return self._roles.credentials(role, self.time_limit)
+
+    def settings_for(self, account: str, credentials: Credentials) -> Settings:
+        """A member's settings: its keys, and its APPID still to be found (never ours)."""
+        if account == SELF:
+            return self.settings
+        return dataclasses.replace(self.settings, credentials=credentials, appid=None)
+
+    def runner(self, account: str, connect_fn, log, runner_options, **changes) -> "runs.Runner":
+        """A Runner for one account's buckets, with that account's keys and APPID. Raises ApiError
+        when the role cannot be assumed."""
+        creds = self.credentials(account)
+        log.add_secrets(creds.secret_id, creds.secret_key, creds.token or "")
+        settings = dataclasses.replace(self.settings_for(account, creds), **changes)
+        cloud = connect_fn(settings)
+        if account != SELF and settings.state_bucket:
+            # The state bucket is the central account's: leases, the day's count and history go
+            # there with our own keys, so the daily cap holds across every account and shard.
+            cloud = dataclasses.replace(cloud, clients=connect_fn(self.settings).clients)
+        identity = self._identity if account == SELF else member_identity(account)
+        who = identity.resolve(settings.appid, cloud.appid)
+        if who.appid and who.appid != settings.appid:
+            settings = dataclasses.replace(settings, appid=who.appid)
+        return runs.Runner(settings, cloud, log=log, account=who, **runner_options)
+
+
+def _role_error(err: ApiError) -> dict:
+    return {**err.as_reason(), "code": "assume_role_failed"}
+
+
+def run_shard(trigger: Trigger, context, settings: Settings, access: Access, connect_fn, log, started,
+              runner_options) -> dict:
+    shard = trigger.shard
+    run_id = runs._context_value(context, "request_id")
+    try:
+        runner = access.runner(shard.account, connect_fn, log, runner_options)
+    except ApiError as err:
+        report = runs.failure("assume_role_failed", str(err), log, run_id, trigger.kind, settings.dry_run,
+                              runs._secrets(settings))
+        report["error"] = _role_error(err)
+        report["shard"] = shard.as_dict()
+        return report
+    return runner.run(trigger, context, started=started)
+
+
+def sweep_accounts(trigger: Trigger, context, settings: Settings, access: Access, connect_fn, log, started,
+                   runner_options) -> dict:
+    """Every account in turn within this invocation, sharing its per-run cap and time budget."""
+    clock = runner_options.get("clock")
+    results, parts = [], []
+    remaining = settings.max_per_run
+    dry_run = settings.dry_run
+    run_id = str(runs._context_value(context, "request_id") or uuid.uuid4())
+    names = settings.fanout.names
+    for index, name in enumerate(names):
+        try:
+            runner = access.runner(name, connect_fn, log, runner_options, max_per_run=remaining)
+        except ApiError as err:
+            parts.append({"account": name, "ok": False, "buckets": 0, "error": _role_error(err)})
+            continue
+        # Each account's part is its own run (its own id, in the log and in any stored history),
+        # marked as a part of this one as a fan-out's shard is, so that history shows them together.
+        part = Shard(name, run_id, index, len(names))
+        sub = runner.run(dataclasses.replace(trigger, shard=part), _part_context(context, f"{run_id}.{index}"),
+                         started=started)
+        for result in sub["results"]:
+            results.append({"account": name, **result})
+        used = sub["summary"].get("unbound", 0) + sub["summary"].get("would_unbind", 0)
+        remaining = max(remaining - used, 0)
+        entry = {"account": name, "ok": sub["ok"], "buckets": len(sub["results"])}
+        for key in ("discovery", "error"):
+            if key in sub:
+                entry[key] = sub[key]
+        parts.append(entry)
+    counts = Counter(r["outcome"] for r in results)
+    now = (clock or runs.time.monotonic)()
+    report = {"ok": all(a["ok"] for a in parts), "trigger": trigger.kind, "dry_run": dry_run,
+              "run_id": run_id,
+              "summary": {o: counts[o] for o in OUTCOMES if counts[o]}, "results": results, "accounts": parts,
+              "elapsed_ms": int((now - started) * 1000)}
+    report = reports.scrub(report, log.secrets)
+    # Each account's run wrote its own run line; this one ties them together.
+    log.emit({"msg": "accounts", "run_id": report["run_id"], "ok": report["ok"], "summary": report["summary"],
+              "accounts": [{k: a[k] for k in ("account", "ok", "buckets")} for a in parts]})
+    return report
+
+
+def _part_context(context, request_id: str) -> dict:
+    keys = ("time_limit_in_ms", "function_name", "namespace", "function_version", "tencentcloud_region")
+    out = {k: runs._context_value(context, k) for k in keys if runs._context_value(context, k) is not None}
+    return {**out, "request_id": request_id}
+
+
+def handle(trigger: Trigger, context, settings: Settings, *, connect_fn, log, started, identity=None,
+           **runner_options) -> dict:
+    access = Access(settings, context, identity)
+    if trigger.shard is not None:
+        return run_shard(trigger, context, settings, access, connect_fn, log, started, runner_options)
+    if settings.fanout.fanout:
+        from .fanout import coordinate
+
+        return coordinate(trigger, context, settings, access, connect_fn, log, started, runner_options)
+    return sweep_accounts(trigger, context, settings, access, connect_fn, log, started, runner_options)
