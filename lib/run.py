@@ -226,10 +226,11 @@ class Runner:
                 if held_back is not None:
                     kept = False
                     return held_back
+                decision = None  # what after_unbind sees if the unbind breaks off
                 try:
                     decision = self._unbind(ref, checker.ci, budget, trace)
                 finally:
-                    self.state.after_unbind(ref, trace)
+                    self.state.after_unbind(ref, trace, decision)
                 kept = decision.outcome != "refused"  # a refusal changed nothing
             return decision
         finally:

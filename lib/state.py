@@ -121,10 +121,14 @@ class State:
             self._held[ref] = got
         return None
 
-    def after_unbind(self, ref: BucketRef, trace: Trace) -> None:
+    def after_unbind(self, ref: BucketRef, trace: Trace, decision: Optional[Decision]) -> None:
+        """After PUT /?unbind: the lease is released only when the outcome is known for sure
+        (`unbound`, or `refused`: nothing changed). Otherwise (an error, an unconfirmed unbind, a
+        fault mid-unbind: `decision` None) the unbind may have happened or be under way, and a later
+        delivery that still read `on` would send a second one: the lease holds until it expires."""
         with self._lock:
             lease = self._held.pop(ref, None)
-        if lease is not None:
+        if lease is not None and decision is not None and decision.outcome in ("unbound", "refused"):
             self._release(lease, trace)
 
     def finish(self, report: dict) -> dict:
@@ -163,7 +167,7 @@ class _NoState:
     def before_unbind(self, ref, ci, trace):
         return None
 
-    def after_unbind(self, ref, trace):
+    def after_unbind(self, ref, trace, decision):
         return None
 
     def finish(self, report):

@@ -180,6 +180,42 @@ def test_the_state_bucket_failing_at_each_step_unbinds_nothing(state, invoke, en
         assert result["reasons"][0]["code"] == ("state_bucket_denied" if status == 403 else "state_unavailable")
 
 
+def test_an_unverified_unbind_keeps_its_lease_until_it_expires(state, invoke):
+    clean_bucket(state, A)
+    # The decision's status read and the one under the lease answer; every read after the PUT fails.
+    state.inject("GET /", status=503, code="ServiceUnavailable", times=None, after=2)
+    report = invoke(manual(A), env=STATE_ENV)
+    assert outcome_of(report, A)["outcome"] == "error" and state.count("PUT /?unbind") == 1
+    assert "released_at" not in record(state, f"leases/{REGION}/{A}/0000000001.json")
+    # A later delivery that still reads `on` finds the lease held and sends no second PUT.
+    state.clear_faults()
+    state.bucket(A).ci_status = "on"
+    again = invoke(manual(A), env=STATE_ENV, context={**CONTEXT, "request_id": "req-test-0002"})
+    assert codes(outcome_of(again, A)) == ["lease_held"] and state.count("PUT /?unbind") == 1
+
+
+def test_a_fault_mid_unbind_keeps_the_lease(state, invoke):
+    clean_bucket(state, A)
+    state.inject("GET /", status=503, code="ServiceUnavailable", times=1, after=2)
+
+    def sleep(_seconds):  # the pause before the second confirming read: the run breaks there
+        raise RuntimeError("the instance is going away")
+
+    report = invoke(manual(A), env=STATE_ENV, sleep=sleep)
+    result = outcome_of(report, A)
+    assert result["outcome"] == "error" and codes(result) == ["internal_error"]
+    assert state.count("PUT /?unbind") == 1
+    assert "released_at" not in record(state, f"leases/{REGION}/{A}/0000000001.json")
+
+
+def test_a_refused_unbind_releases_its_lease(state, invoke):
+    clean_bucket(state, A)
+    state.bucket(A).hidden.add("auto_review")  # only the unbind itself shows it
+    report = invoke(manual(A), env=STATE_ENV)
+    assert outcome_of(report, A)["outcome"] == "refused"
+    assert record(state, f"leases/{REGION}/{A}/0000000001.json")["released_at"]
+
+
 def test_a_failed_history_write_changes_no_decision(state, invoke):
     clean_bucket(state, A)
     # The start record and the lease are written, then every later write fails: the release and
