@@ -182,7 +182,8 @@ def coordinate(trigger, context, settings, access: Access, connect_fn, log, star
                                    "status_calls": dispatcher.status_calls if dispatcher else 0})
     report["ok"] = ok
     report["elapsed_ms"] = int((clock() - started) * 1000)
-    report = state.finish(reports.scrub(report, log.secrets))
+    # Scrubbed before the state stores it, and again after: its failures quote what services said.
+    report = reports.scrub(state.finish(reports.scrub(report, log.secrets)), log.secrets)
     ok = report["ok"]
     log.emit({"msg": "run", "run_id": run_id, "ok": ok, "trigger": trigger.kind, "dry_run": settings.dry_run,
               "summary": {}, "buckets": sum(e["buckets"] for e in entries), "shards": len(entries),

@@ -112,10 +112,14 @@ class JsonLog:
 
 def scrub(report: dict, secrets) -> dict:
     """The report with any secret value replaced; the same object when none occurs."""
-    secrets = [s for s in secrets if s and len(s) >= 4]
     text = json.dumps(report, ensure_ascii=False, default=str)
-    if not any(s in text for s in secrets):
-        return report
+    scrubbed = scrub_text(text, secrets)
+    return report if scrubbed is text else json.loads(scrubbed)
+
+
+def scrub_text(text: str, secrets) -> str:
+    """`text` with any secret value replaced; the same object when none occurs."""
     for secret in secrets:
-        text = text.replace(secret, "***")
-    return json.loads(text)
+        if secret and len(secret) >= 4 and secret in text:
+            text = text.replace(secret, "***")
+    return text

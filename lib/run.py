@@ -346,7 +346,9 @@ class Runner:
     def _finish(self, report: dict, started: float, calls: int = 0) -> dict:
         report["elapsed_ms"] = int((self._clock() - started) * 1000)
         report["account"] = self.account.as_dict()
-        report = self.state.finish(reports.scrub(report, _secrets(self.settings)))
+        secrets = _secrets(self.settings)
+        # Scrubbed before the state stores it, and again after: its failures quote what services said.
+        report = reports.scrub(self.state.finish(reports.scrub(report, secrets)), secrets)
         # The digest last, after every decision and the state's own verdict (a state bucket that
         # failed makes `ok` false, and a run that is not ok always notifies), within the time.
         report = notifications.attach(report, self.settings, self.state, sleep=self._sleep, monotonic=self._clock,

@@ -219,6 +219,12 @@ def test_signature_refused(eb_cloud, capsys, monkeypatch):
     assert code == 1 and "ListEventBuses failed: AuthFailure.SignatureFailure" in err
 
 
+def test_a_key_an_error_quotes_is_not_printed(eb_cloud, capsys):
+    eb_cloud.inject("eb:ListEventBuses", code="InternalError", message=f"cannot serve {SECRET_ID}/{SECRET_KEY}")
+    code, _, err = setup_cli(capsys)
+    assert code == 1 and "cannot serve ***/***" in err and SECRET_ID not in err and SECRET_KEY not in err
+
+
 def test_connection_error(eb_cloud, capsys):
     eb_cloud.inject("eb:ListEventBuses", connection_error=True)
     code, _, err = setup_cli(capsys)

@@ -6,9 +6,9 @@ import json
 from collections import Counter
 
 from lib.ops.cli import main
-from tests.conftest import APPID, BASE_ENV, REGION
+from tests.conftest import APPID, BASE_ENV, REGION, SECRET_KEY
 from tests.org import Org, add_member
-from tests.state_helpers import STATE_ENV, add_state_bucket, keys
+from tests.state_helpers import STATE_BUCKET, STATE_ENV, add_state_bucket, keys
 
 TIMER = {"Type": "Timer", "TriggerName": "sweep-hourly", "Time": "2026-11-29T17:17:00Z", "Message": ""}
 
@@ -56,6 +56,17 @@ def test_a_broken_state_bucket_starts_no_shard(cloud):
     assert report["ok"] is False and report["error"]["code"] == "state_bucket_versioned"
     assert cloud.count(endpoint="scf:Invoke") == 0
     assert all(not s["dispatched"] and s["bucket_list"] for s in report["fanout"]["shards"])
+
+
+def test_a_secret_in_the_coordinators_state_failure_does_not_reach_its_report(cloud):
+    org, _ = org_with_state(cloud, CI_UNBIND_FANOUT="on")
+    org.deploy()
+    # After the coordinator's start record every state write fails, quoting the key.
+    cloud.inject("PUT Object", bucket=STATE_BUCKET, after=1, status=503, code="ServiceUnavailable",
+                 message=f"write refused for {SECRET_KEY}")
+    report = org(TIMER)
+    assert report["ok"] is False and report["state"]["failures"]
+    assert "***" in json.dumps(report) and SECRET_KEY not in json.dumps(report)
 
 
 def test_history_shows_a_fanout_with_all_its_shards_as_one_run(cloud, monkeypatch, capsys):

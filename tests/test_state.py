@@ -1,5 +1,6 @@
 """The state bucket through the function's own path: leases, the daily cap, history, and failures."""
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -8,7 +9,7 @@ from lib import run
 from lib.buckets import BucketRef
 from lib.state import State
 from lib.statestore import StateStore
-from tests.conftest import BASE_ENV, CONTEXT, FAST_RETRY, REGION, codes, manual, outcome_of
+from tests.conftest import BASE_ENV, CONTEXT, FAST_RETRY, REGION, SECRET_KEY, codes, manual, outcome_of
 from tests.events_helpers import UNSET, audit_log, cloud_event, cos_event
 from tests.state_helpers import (
     PREFIX,
@@ -238,6 +239,16 @@ def test_a_bucket_without_a_region_is_in_the_run_record_only(state, invoke):
     (run_key,) = keys(state, "runs/")
     assert [r["bucket"] for r in record(state, run_key)["results"]] == [A, B]
     assert "state_failures" not in report and report["state"]["bucket"] == STATE_BUCKET
+
+
+def test_a_secret_in_a_state_failure_does_not_reach_the_report(state, invoke):
+    clean_bucket(state, A)
+    # The history writes fail with an answer that quotes the key (a service may echo anything).
+    state.inject("PUT Object", bucket=STATE_BUCKET, after=2, status=503, code="ServiceUnavailable",
+                 message=f"write refused for {SECRET_KEY}")
+    report = invoke(manual(A), env=STATE_ENV)
+    assert report["ok"] is False and report["state"]["failures"]
+    assert "***" in json.dumps(report) and SECRET_KEY not in json.dumps(report)
 
 
 def test_a_run_that_dies_stays_in_the_history_as_unfinished(state):

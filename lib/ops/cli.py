@@ -47,8 +47,23 @@ def _checked(options):
 
 
 def _failed(command: str, err: eventbridge.SetupError) -> int:
-    print(one_line(f"{command}: {err}"), file=sys.stderr)
+    print(_scrubbed(one_line(f"{command}: {err}")), file=sys.stderr)
     return 1
+
+
+def _scrubbed(text: str) -> str:
+    """`text` without the keys of the environment or the robot's secrets, as the function's reports
+    are: a service's message or an exception's may quote anything."""
+    from ..report import scrub_text
+    from ..settings import SettingsError, load
+
+    env = os.environ
+    secrets = [env.get(k, "") for k in ("TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRETKEY", "TENCENTCLOUD_SESSIONTOKEN")]
+    try:
+        secrets += load(env).notify.secrets()
+    except SettingsError:
+        pass
+    return scrub_text(text, secrets)
 
 
 # --- subcommands ---------------------------------------------------------------------------------
@@ -293,7 +308,8 @@ def main(argv=None) -> int:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a fault of ours: one line, not a traceback; the run's report says the rest
-        print(one_line(f"{PROG}: internal error: {type(exc).__name__}: {exc} (please report it)"), file=sys.stderr)
+        print(_scrubbed(one_line(f"{PROG}: internal error: {type(exc).__name__}: {exc} (please report it)")),
+              file=sys.stderr)
         return 1
 
 
