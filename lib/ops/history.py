@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Optional
 from urllib.parse import urlencode
 
+from ..clock import iso_utc
 from ..history import BUCKETS, RUNS, request_ids
 from ..statestore import StateStore
 
@@ -78,7 +79,7 @@ def runs_from_dir(path: str) -> list[dict]:
                 raise HistoryError(f"{full}: not a run report (no run_id and results)")
             if "recorded_at" not in report:
                 stamp = datetime.fromtimestamp(os.path.getmtime(full), timezone.utc)
-                report = {**report, "recorded_at": stamp.isoformat().replace("+00:00", "Z")}
+                report = {**report, "recorded_at": iso_utc(stamp)}
             runs.append(report)
     return runs
 
