@@ -6,7 +6,10 @@ end of the time budget that retries must respect.
 `CI_UNBIND_MAX_RPS` (default 50) for the whole invocation, shared by the worker pool.
 
 SCF runs one invocation at a time in an instance, so the invocation's pacing is module state: every
-client (cached while the instance is warm) reads it at send time without being rebuilt. Outside an
+client (cached while the instance is warm, and shared by the invocations it serves) reads it at
+send time without being rebuilt. That is the one-invocation-per-instance assumption: where several
+runs share one process (tests, benchmarks), each run's pacing is in force from its start to its end
+and the latest started one paces them all; a run that ends takes only its own away. Outside an
 invocation (a client used directly, as in the clients' own tests) nothing is paced.
 """
 
@@ -105,46 +108,53 @@ class Pacing:
         return None if self.hard_end is None else self.hard_end - self.clock()
 
 
-_current: Optional[Pacing] = None
-_current_lock = threading.Lock()
+_active: list = []  # the pacings of the runs under way in this process, latest last
+_active_lock = threading.Lock()
 
 
-def begin(pacing: Optional[Pacing]) -> None:
-    """Make `pacing` the invocation's (None: no pacing)."""
-    global _current
-    with _current_lock:
-        _current = pacing
+def begin(pacing: Pacing) -> None:
+    """Make `pacing` the invocation's, until `end(pacing)`."""
+    with _active_lock:
+        _active.append(pacing)
+
+
+def end(pacing: Optional[Pacing]) -> None:
+    """The invocation that began `pacing` is over: only its own pacing goes (None: nothing to end)."""
+    with _active_lock:
+        if pacing in _active:
+            _active.remove(pacing)
 
 
 def current() -> Optional[Pacing]:
-    return _current
+    active = _active
+    return active[-1] if active else None
 
 
 @contextmanager
 def cos_slot():
     """A place under CI_UNBIND_MAX_RPS for one CI or COS request (nothing outside an invocation)."""
-    current = _current
-    if current is None:
+    pacing = current()
+    if pacing is None:
         yield
         return
-    with current.cos.slot(current.hard_end):
+    with pacing.cos.slot(pacing.hard_end):
         yield
 
 
 @contextmanager
 def tag_slot():
     """A place under the Tag API's 20 requests a second."""
-    current = _current
-    if current is None:
+    pacing = current()
+    if pacing is None:
         yield
         return
-    with current.tag.slot(current.hard_end):
+    with pacing.tag.slot(pacing.hard_end):
         yield
 
 
 def retry_allowed(wait: float) -> bool:
     """Whether a retry after `wait` seconds still starts before the time budget ends."""
-    pacing = _current
+    pacing = current()
     left = pacing.time_left() if pacing is not None else None
     return left is None or wait < left
 

@@ -194,6 +194,7 @@ class Runner:
         self.state = NO_STATE
         self.heads_up = None  # set per run: how far ahead dated requests get a read-only heads-up
         self._hard_end = None  # set per run: when the function's time is up (None: not known)
+        self._pacing = None  # set per run: its request pacing (lib/pacing.py)
 
     # -- one bucket ---------------------------------------------------------------------
     def evaluate(self, ref: BucketRef, checker: Checker, budget: Budget, dry_run: bool) -> reports.Result:
@@ -265,7 +266,7 @@ class Runner:
         try:
             return self._run(trigger, context, started)
         finally:
-            pacing.begin(None)  # the pacing belongs to this invocation only
+            pacing.end(self._pacing)  # this invocation's pacing only: another run's stays
 
     def _run(self, trigger, context, started: Optional[float] = None) -> dict:
         started = self._clock() if started is None else started
@@ -284,7 +285,7 @@ class Runner:
         short = preflight.too_short(limit, margin_for)
         if short is not None:
             return self._finish(reports.build(trigger.kind, dry_run, run_id, [], error=short), started)
-        preflight.start_pacing(self.settings.max_rps, self._clock, self._sleep,
+        self._pacing = preflight.start_pacing(self.settings.max_rps, self._clock, self._sleep,
                                None if limit is None else started + max(limit - 1.0, 0.0))
         located = preflight.locate(self.cloud.locator, getattr(trigger, "unlocated", ()))
         if located.calls or located.failures:

@@ -74,7 +74,8 @@ def test_a_slot_that_would_come_after_the_budget_is_refused():
 
 def test_retries_stop_when_the_next_wait_would_pass_the_budget():
     vt = VirtualTime()
-    pacing.begin(pacing.Pacing(50, vt.clock, vt.sleep, hard_end=0.5))
+    paced = pacing.Pacing(50, vt.clock, vt.sleep, hard_end=0.5)
+    pacing.begin(paced)
     attempts = []
 
     def throttled():
@@ -85,7 +86,7 @@ def test_retries_stop_when_the_next_wait_would_pass_the_budget():
         with pytest.raises(ApiError):
             RetryPolicy(attempts=5, initial_wait=1.0, max_wait=1.0, sleep=vt.sleep).call(throttled)
     finally:
-        pacing.begin(None)
+        pacing.end(paced)
     assert len(attempts) == 1  # a one-second back-off would end after the budget
 
 
@@ -141,6 +142,21 @@ def test_end_to_end_runs_are_paced_under_the_tests_clock(cloud, invoke):
                     env={"CI_UNBIND_MAX_RPS": "3", "CI_UNBIND_CONCURRENCY": "1"})
     assert report["summary"] == {"not_bound": 6} and len(cloud.calls) == 12
     assert report["elapsed_ms"] >= 3000 and time.monotonic() - started < 3.0
+
+
+def test_a_run_that_ends_takes_only_its_own_pacing_away():
+    # Two runs in one process (threads of a test): the first to end leaves the other one paced.
+    first, second = pacing.Pacing(50), pacing.Pacing(50)
+    pacing.begin(first)
+    pacing.begin(second)
+    try:
+        pacing.end(second)
+        assert pacing.current() is first
+        pacing.end(second)  # twice is harmless
+        assert pacing.current() is first
+    finally:
+        pacing.end(first)
+    assert pacing.current() is None
 
 
 @pytest.mark.parametrize("raw", ["0", "-1", "1001", "fifty", "5.5"])
