@@ -1,12 +1,12 @@
 """SCF entry point: main_handler(event, context) -> the report (see DESIGN.md, Report)."""
 
-from lib import account, run
+from lib import account, invocation
 
 # Read and validated once per container; an invalid setting is reported on every invocation.
-SETTINGS = run.cold_start()
+SETTINGS = invocation.cold_start()
 # The account's APPID, when SCF does not inject it: asked of CAM once per container.
 IDENTITY = account.Identity()
 
 
 def main_handler(event, context):
-    return run.handle(event, context, SETTINGS, identity=IDENTITY)
+    return invocation.handle(event, context, SETTINGS, identity=IDENTITY)

@@ -1,6 +1,10 @@
-"""UTC times as the function writes them: ISO 8601 with a Z."""
+"""UTC now, and UTC times as the function writes them: ISO 8601 with a Z."""
 
-from datetime import datetime
+from datetime import datetime, timezone
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def iso_utc(when: datetime) -> str:

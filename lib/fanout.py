@@ -16,7 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
 from . import report as reports
-from . import run as runs
+from .budget import context_value, margin_for, time_limit
+from .clock import utc_now
 from .errors import ApiError
 from .invoke import FINAL_STATES, FunctionInvoker
 from .members import Access, _role_error, region_of
@@ -49,7 +50,7 @@ def function_of(context) -> Optional[dict]:
     """This function's name, namespace, version and region, for invoking itself: from the SCF
     context, or the environment SCF sets. None when they are missing or not valid names (then
     nothing is dispatched)."""
-    value = runs._context_value
+    value = context_value
     target = {"function": str(value(context, "function_name") or os.environ.get("SCF_FUNCTIONNAME") or ""),
               "namespace": str(value(context, "namespace") or "default"),
               "qualifier": str(value(context, "function_version") or os.environ.get("SCF_FUNCTIONVERSION")
@@ -129,7 +130,7 @@ def coordinate(trigger, context, settings, access: Access, connect_fn, log, star
                invoker_factory=FunctionInvoker) -> dict:
     clock = runner_options.get("clock", time.monotonic)
     sleep = runner_options.get("sleep", time.sleep)
-    run_id = str(runs._context_value(context, "request_id") or "")
+    run_id = str(context_value(context, "request_id") or "")
     names = settings.fanout.names
     with ThreadPoolExecutor(max_workers=min(DISCOVERY_THREADS, len(names))) as pool:
         found = list(pool.map(lambda n: _discover(access, connect_fn, settings, n), names))
@@ -150,8 +151,8 @@ def coordinate(trigger, context, settings, access: Access, connect_fn, log, star
     dispatcher = None
     # The state bucket is checked before any shard starts: in live mode a shard would refuse to
     # unbind without it anyway, and the coordinator's own report is stored there.
-    state = open_state(settings, connect_fn(settings).clients, run_id, runs.time_limit(context),
-                       runner_options.get("now", runs.utc_now))
+    state = open_state(settings, connect_fn(settings).clients, run_id, time_limit(context),
+                       runner_options.get("now", utc_now))
     state_error = state.check()
     if plans and state_error is not None and not settings.dry_run:
         error = state_error
@@ -165,8 +166,8 @@ def coordinate(trigger, context, settings, access: Access, connect_fn, log, star
     elif plans:
         invoker = invoker_factory(settings.credentials, target.pop("region"), **target)
         # Without a limit in the context, SCF's longest for an event function: never wait forever.
-        limit = runs.time_limit(context) or DEFAULT_LIMIT
-        deadline = started + max(limit - runs.margin_for(limit), 0.0)
+        limit = time_limit(context) or DEFAULT_LIMIT
+        deadline = started + max(limit - margin_for(limit), 0.0)
         dispatcher = Dispatcher(invoker, settings.fanout.max_invocations, clock, sleep,
                                 runner_options.get("poll_seconds", POLL_SECONDS), deadline)
         dispatcher.run(entries, events)

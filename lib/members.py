@@ -9,7 +9,7 @@ holds unchanged. A role that cannot be assumed is an error for that account alon
 import dataclasses
 import os
 import threading
-import uuid
+import time
 from collections import Counter
 from typing import Optional
 
@@ -17,6 +17,7 @@ from . import account as accounts
 from . import report as reports
 from . import run as runs
 from .buckets import InvalidBucket, validate_region
+from .budget import context_value, time_limit
 from .decide import OUTCOMES
 from .errors import ApiError
 from .org import SELF
@@ -43,7 +44,7 @@ def check_event(trigger: Trigger, settings: Settings) -> None:
 
 def region_of(context) -> Optional[str]:
     """The function's region from the SCF context or environment; None when absent or not a region."""
-    region = runs._context_value(context, "tencentcloud_region") or os.environ.get("TENCENTCLOUD_REGION")
+    region = context_value(context, "tencentcloud_region") or os.environ.get("TENCENTCLOUD_REGION")
     try:
         return validate_region(str(region)) if region else None
     except InvalidBucket:
@@ -66,7 +67,7 @@ class Access:
 
     def __init__(self, settings: Settings, context, identity: Optional[accounts.Identity] = None):
         self.settings = settings
-        self.time_limit = runs.time_limit(context)
+        self.time_limit = time_limit(context)
         self._region = region_of(context) or "ap-guangzhou"  # STS answers in any region
         self._identity = identity or accounts.Identity()
         self._roles = None  # lib.roles.Roles, made on first use
@@ -116,12 +117,14 @@ def _role_error(err: ApiError) -> dict:
 def run_shard(trigger: Trigger, context, settings: Settings, access: Access, connect_fn, log, started,
               runner_options) -> dict:
     shard = trigger.shard
-    run_id = runs._context_value(context, "request_id")
+    run_id = context_value(context, "request_id")
     try:
         runner = access.runner(shard.account, connect_fn, log, runner_options)
     except ApiError as err:
-        report = runs.failure("assume_role_failed", str(err), log, run_id, trigger.kind, settings.dry_run,
-                              runs._secrets(settings))
+        from .invocation import failure  # here: the entry imports this module
+
+        report = failure("assume_role_failed", str(err), log, run_id, trigger.kind, settings.dry_run,
+                         runs.secrets_of(settings))
         report["error"] = _role_error(err)
         report["shard"] = shard.as_dict()
         return report
@@ -135,7 +138,7 @@ def sweep_accounts(trigger: Trigger, context, settings: Settings, access: Access
     results, parts = [], []
     remaining = settings.max_per_run
     dry_run = settings.dry_run
-    run_id = str(runs._context_value(context, "request_id") or uuid.uuid4())
+    run_id = str(context_value(context, "request_id") or runs.new_run_id())
     names = settings.fanout.names
     for index, name in enumerate(names):
         try:
@@ -158,7 +161,7 @@ def sweep_accounts(trigger: Trigger, context, settings: Settings, access: Access
                 entry[key] = sub[key]
         parts.append(entry)
     counts = Counter(r["outcome"] for r in results)
-    now = (clock or runs.time.monotonic)()
+    now = (clock or time.monotonic)()
     report = {"ok": all(a["ok"] for a in parts), "trigger": trigger.kind, "dry_run": dry_run,
               "run_id": run_id,
               "summary": {o: counts[o] for o in OUTCOMES if counts[o]}, "results": results, "accounts": parts,
@@ -172,7 +175,7 @@ def sweep_accounts(trigger: Trigger, context, settings: Settings, access: Access
 
 def _part_context(context, request_id: str) -> dict:
     keys = ("time_limit_in_ms", "function_name", "namespace", "function_version", "tencentcloud_region")
-    out = {k: runs._context_value(context, k) for k in keys if runs._context_value(context, k) is not None}
+    out = {k: context_value(context, k) for k in keys if context_value(context, k) is not None}
     return {**out, "request_id": request_id}
 
 

@@ -1,4 +1,5 @@
-"""One invocation: settings, trigger, the buckets to look at, each decided and acted on, the report.
+"""One run: the buckets to look at, each decided and acted on, the report. The entry around it
+(settings, the event, failures) is lib/invocation.py; its limits are lib/budget.py.
 
 Every trigger goes through `Runner.run`; the timer differs only in where its buckets come from, and
 dry run differs only in the last step (`decide` answers `would_unbind` instead of `unbind`).
@@ -8,21 +9,21 @@ import itertools
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Callable, Optional, Union
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Callable, Optional
 
 from . import account as accounts
-from . import members, pacing, preflight
 from . import notify as notifications
+from . import pacing, preflight
 from . import report as reports
 from .buckets import BucketRef
+from .budget import Budget, context_value, margin_for, time_limit
 from .checks import Checker, ServiceIndex
 from .ci import CIClient, UnbindRefused
+from .clock import utc_now
 from .cosapi import DEFAULT_RETRY, NO_RETRY, CosClients, RetryPolicy, Trace
 from .decide import (
-    CAP,
-    DEADLINE,
     GRANTED,
     NEED_SLOT,
     UNBIND,
@@ -37,10 +38,9 @@ from .decide import (
 )
 from .errors import ApiError
 from .locate import BucketLocator
-from .settings import Settings, SettingsError, load, public_view
+from .settings import Settings, public_view
 from .state import NO_STATE, open_state
 from .tags import TagReader
-from .triggers import InvalidEvent, parse
 
 if TYPE_CHECKING:
     from .discovery import TagFinder
@@ -48,85 +48,6 @@ if TYPE_CHECKING:
 # Status reads after an accepted unbind, and the pause before each one after the first.
 VERIFY_PAUSES = (0.0, 0.5, 1.0)
 _MAX_STEPS = 16
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _context_value(context, key):
-    if isinstance(context, dict):
-        return context.get(key)
-    return getattr(context, key, None)
-
-
-def time_limit(context) -> Optional[float]:
-    """The function's time limit in seconds, from the SCF context; None when it does not say."""
-    try:
-        limit = float(_context_value(context, "time_limit_in_ms")) / 1000.0
-    except (TypeError, ValueError):
-        return None
-    return limit if limit > 0 else None
-
-
-def margin_for(limit: float) -> float:
-    """Time kept back after the last bucket starts: an unbind begun by then is sent (10 s timeout)
-    and verified (three reads of at most 10 s, 1.5 s of pauses) before SCF ends the function."""
-    return min(max(limit * 0.1, 5.0), 60.0)
-
-
-class Budget:
-    """The per-run cap and the time budget, shared by the workers.
-
-    A slot granted under the cap stays pending until its bucket's outcome is known: an unbind that
-    is refused gives its slot back, and a bucket that finds the cap full while slots are pending
-    waits for them rather than being deferred, so the cap counts real unbinds, exactly.
-    """
-
-    def __init__(self, cap: int, clock: Callable[[], float], start: float, limit: Optional[float]):
-        self._cap = cap
-        self._clock = clock
-        self._deadline = None if limit is None else start + max(limit - margin_for(limit), 0.0)
-        # After this nothing more is asked, not even the reads that confirm an unbind.
-        self._hard_end = None if limit is None else start + max(limit - 1.0, 0.0)
-        self._used = 0
-        self._pending = 0
-        self._cond = threading.Condition()
-
-    def past_deadline(self) -> bool:
-        return self._deadline is not None and self._clock() >= self._deadline
-
-    @property
-    def hard_end(self) -> Optional[float]:
-        return self._hard_end
-
-    def cap_full(self) -> bool:
-        """The cap is reached and no granted slot can come back: no later bucket can get one."""
-        with self._cond:
-            return self._used >= self._cap and not self._pending
-
-    def past_hard_end(self) -> bool:
-        return self._hard_end is not None and self._clock() >= self._hard_end
-
-    def reserve(self) -> str:
-        with self._cond:
-            while self._used >= self._cap and self._pending:
-                self._cond.wait()
-            if self._used >= self._cap:
-                return CAP
-            if self.past_deadline():
-                return DEADLINE
-            self._used += 1
-            self._pending += 1
-            return GRANTED
-
-    def settle(self, kept: bool) -> None:
-        """Once per granted slot: kept for an unbind (or would-unbind, or an unknown result)."""
-        with self._cond:
-            self._pending -= 1
-            if not kept:
-                self._used -= 1
-            self._cond.notify_all()
 
 
 @dataclass
@@ -189,7 +110,7 @@ class Runner:
         self._clock = clock
         self._now = now
         self._sleep = sleep
-        self._log = log or reports.JsonLog(secrets=_secrets(settings))
+        self._log = log or reports.JsonLog(secrets=secrets_of(settings))
         self._progress = progress
         self.state = NO_STATE
         self.heads_up = None  # set per run: how far ahead dated requests get a read-only heads-up
@@ -270,7 +191,7 @@ class Runner:
 
     def _run(self, trigger, context, started: Optional[float] = None) -> dict:
         started = self._clock() if started is None else started
-        run_id = str(_context_value(context, "request_id") or _new_run_id())
+        run_id = str(context_value(context, "request_id") or new_run_id())
         dry_run = self.settings.dry_run or trigger.dry_run is True
         extra = {}
         if trigger.shard is not None:
@@ -347,7 +268,7 @@ class Runner:
     def _finish(self, report: dict, started: float, calls: int = 0) -> dict:
         report["elapsed_ms"] = int((self._clock() - started) * 1000)
         report["account"] = self.account.as_dict()
-        secrets = _secrets(self.settings)
+        secrets = secrets_of(self.settings)
         # Scrubbed before the state stores it, and again after: its failures quote what services said.
         report = reports.scrub(self.state.finish(reports.scrub(report, secrets)), secrets)
         # The digest last, after every decision and the state's own verdict (a state bucket that
@@ -365,7 +286,7 @@ class Runner:
         return report
 
 
-def _new_run_id() -> str:
+def new_run_id() -> str:
     # Imported here: SCF always gives a request id, and uuid (with the platform module it loads)
     # is a measurable part of a cold start.
     import uuid
@@ -373,68 +294,17 @@ def _new_run_id() -> str:
     return str(uuid.uuid4())
 
 
-def _secrets(settings: Settings):
+def secrets_of(settings: Settings) -> list:
+    """Every value the run's logs, reports and stored records must never show."""
     cred = settings.credentials
     return [cred.secret_id, cred.secret_key, cred.token or ""] + settings.notify.secrets()
 
 
-def cold_start(env=None) -> Union[Settings, SettingsError]:
-    """Settings are read once per container; an invalid one is kept and reported on every call."""
-    try:
-        return load(env)
-    except SettingsError as err:
-        return err
+def __getattr__(name):
+    # The invocation's entry (handle, failure, cold_start) moved to lib/invocation.py; callers that
+    # still say run.handle get it from there.
+    if name in ("handle", "failure", "cold_start"):
+        from . import invocation
 
-
-def failure(code: str, message: str, log: reports.JsonLog, run_id=None, trigger=None, dry_run=True,
-            secrets=(), settings: Optional[Settings] = None, sleep=time.sleep) -> dict:
-    """A report for an invocation that could not run its buckets; logged like any run, and
-    notified when the settings were good enough to say where."""
-    out = reports.build(trigger, dry_run, str(run_id or _new_run_id()), [], error={"code": code, "message": message})
-    out = reports.scrub(out, secrets)
-    if settings is not None:
-        out = notifications.attach(out, settings, sleep=sleep)
-    log.emit({"msg": "run", **{k: out[k] for k in ("ok", "run_id", "trigger", "dry_run", "summary", "error")},
-              **({"notify": out["notify"]} if "notify" in out else {})})
-    return out
-
-
-def handle(event, context, settings: Union[Settings, SettingsError], *, connect_fn=connect,
-           log: Optional[reports.JsonLog] = None, identity: Optional[accounts.Identity] = None,
-           **runner_options) -> dict:
-    """The whole invocation. Returns the report; never raises (a retried invocation would only
-    redo the work, and the next sweep reconciles whatever this one could not do)."""
-    started = runner_options.get("clock", time.monotonic)()
-    run_id = _context_value(context, "request_id")
-    if isinstance(settings, SettingsError):
-        return failure("invalid_settings", str(settings), log or reports.JsonLog(), run_id)
-    secrets = _secrets(settings)
-    log = log or reports.JsonLog(secrets=secrets)
-    sleep = runner_options.get("sleep", time.sleep)
-    try:
-        trigger = parse(event)
-        members.check_event(trigger, settings)
-    except InvalidEvent as err:
-        return failure("invalid_event", str(err), log, run_id, dry_run=settings.dry_run, secrets=secrets,
-                       settings=settings, sleep=sleep)
-    except Exception as exc:  # any JSON value must end in a report, never in a raise
-        return failure("invalid_event", f"unreadable event ({type(exc).__name__})", log, run_id,
-                       dry_run=settings.dry_run, secrets=secrets, settings=settings, sleep=sleep)
-    if not settings.credentials:
-        return failure("missing_credentials", "TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY are not set; "
-                       "give the function an execution role", log, run_id, trigger.kind, settings.dry_run,
-                       secrets, settings, sleep)
-    try:
-        if members.applies(trigger, settings):
-            return members.handle(trigger, context, settings, connect_fn=connect_fn, log=log, started=started,
-                                  identity=identity or accounts.Identity(), **runner_options)
-        cloud = connect_fn(settings)
-        # Whose buckets: TENCENTCLOUD_APPID, else CAM once per container (`identity`, kept by handler.py).
-        account = (identity or accounts.Identity()).resolve(settings.appid, cloud.appid)
-        if account.appid and account.appid != settings.appid:
-            settings = replace(settings, appid=account.appid)
-        runner = Runner(settings, cloud, log=log, account=account, **runner_options)
-        return runner.run(trigger, context, started=started)
-    except Exception as exc:  # a fault of ours: report it, and unbind nothing more
-        return failure("internal_error", f"{type(exc).__name__}: {exc}"[:300], log, run_id, trigger.kind,
-                       settings.dry_run, secrets, settings, sleep)
+        return getattr(invocation, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

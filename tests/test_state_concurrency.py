@@ -13,6 +13,7 @@ import pytest
 
 from lib import run
 from lib.buckets import BucketRef
+from lib.settings import load
 from lib.state import State
 from lib.statestore import StateStore
 from tests.conftest import BASE_ENV, CONTEXT, FAST_RETRY, REGION, ROOT, Invoker, load_event
@@ -76,9 +77,9 @@ def _load_copy(i, monkeypatch):
     package = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, lib_name, package)  # its relative imports find it here
     spec.loader.exec_module(package)
-    importlib.import_module(f"{lib_name}.run")
+    importlib.import_module(f"{lib_name}.invocation")
     real_lib = sys.modules["lib"]
-    sys.modules["lib"] = package  # what `from lib import run` in handler.py binds to, while it loads
+    sys.modules["lib"] = package  # what `from lib import invocation` in handler.py binds to, while it loads
     try:
         hspec = importlib.util.spec_from_file_location(handler_name, ROOT / "handler.py")
         handler = importlib.util.module_from_spec(hspec)
@@ -86,7 +87,7 @@ def _load_copy(i, monkeypatch):
     finally:
         sys.modules["lib"] = real_lib
     monkeypatch.setitem(sys.modules, handler_name, handler)
-    assert handler.run is not run and handler.run.__name__ == f"{lib_name}.run"
+    assert handler.invocation.runs is not run and handler.invocation.runs.__name__ == f"{lib_name}.run"
     return handler
 
 
@@ -94,7 +95,7 @@ def test_three_deliveries_to_separately_loaded_handlers_send_one_unbind(tagged, 
     for key, value in {**BASE_ENV, **STATE_ENV}.items():
         monkeypatch.setenv(key, value)
     handlers = [_load_copy(i, monkeypatch) for i in range(3)]
-    assert len({id(h.run.Budget) for h in handlers}) == 3
+    assert len({id(h.invocation.runs.Budget) for h in handlers}) == 3
     event = load_event("cos-put-bucket-tagging.json")
     reports = _together(3, lambda i: handlers[i].main_handler(event, _context(i)))
     assert tagged.count("PUT /?unbind") == 1
@@ -131,7 +132,7 @@ def test_a_killed_invocations_lease_is_taken_over_once_after_it_expires(cloud):
     add_state_bucket(cloud)
     clean_bucket(cloud, BUCKET)
     ref = BucketRef(REGION, BUCKET)
-    settings = run.load({**BASE_ENV, **STATE_ENV})
+    settings = load({**BASE_ENV, **STATE_ENV})
     clients = run.connect(settings, retry=FAST_RETRY).clients
     taken = datetime.now(timezone.utc)
     # The killed invocation: it took the lease and never came back to release it.
