@@ -4,12 +4,11 @@ import itertools
 import re
 import time
 from typing import Callable, Optional
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 import requests
 import responses
 
-from . import auth, robot_handlers, short_page, urls
+from . import auth, exchange, robot_handlers, urls
 from .calllog import Call, CallLog
 from .cam_models import Cam
 from .eb_models import EventBridge
@@ -22,32 +21,15 @@ from .wire import (
     Reply,
     Request,
     ServiceError,
-    malformed_body,
-    tag_error_body,
     xml_error_body,
 )
 
 _METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD", "PATCH", "OPTIONS")
 _ANY_URL = re.compile(r".*")
 
+
 class UnknownRequest(Exception):
     """A request that no route of the fake serves: the code under test called something unexpected."""
-
-
-def _text(value) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
-
-
-def _body_bytes(body) -> bytes:
-    if body is None:
-        return b""
-    if isinstance(body, bytes):
-        return body
-    if isinstance(body, str):
-        return body.encode("utf-8")
-    if hasattr(body, "read"):
-        return _body_bytes(body.read())
-    return bytes(body)
 
 
 class FakeCloud:
@@ -224,22 +206,12 @@ class FakeCloud:
 
     # --- one request ---------------------------------------------------------------------
 
-    def _parse(self, prepared) -> Request:
-        url = urlsplit(prepared.url)
-        headers = {_text(k).lower(): _text(v) for k, v in prepared.headers.items()}
-        return Request(
-            method=prepared.method.upper(), url=prepared.url, host=(url.hostname or "").lower(),
-            path=unquote(url.path) or "/", raw_query=url.query,
-            query=parse_qsl(url.query, keep_blank_values=True), headers=headers,
-            body=_body_bytes(prepared.body),
-        )
-
     def _on_request(self, prepared):
         return self.dispatch(prepared)
 
     def dispatch(self, prepared):
         """(status, headers, body) for one prepared request: the one path every transport takes."""
-        req = self._parse(prepared)
+        req = exchange.parse(prepared)
         found = urls.match(req)
         if found is None:
             return self._unknown(req)
@@ -271,13 +243,13 @@ class FakeCloud:
             status, code, message = fault.resolved(req.service)
             reply = self._error(req, status, code, message, fault.with_resource)
             if fault.body:
-                self._spoil(reply, fault.body, req)
+                exchange.spoil(reply, fault.body, req)
         else:
             reply = self._serve(req, route)
             if fault is not None and fault.body:
-                self._spoil(reply, fault.body, req)
+                exchange.spoil(reply, fault.body, req)
         self._log(req, reply.status, fault)
-        return reply.status, self._headers(req, reply), reply.body
+        return reply.status, exchange.headers(req, reply), reply.body
 
     def _serve(self, req: Request, route) -> Reply:
         try:
@@ -287,45 +259,7 @@ class FakeCloud:
 
     def _error(self, req: Request, status: int, code: str, message: str,
                with_resource: Optional[bool] = None) -> Reply:
-        if req.service == "robot":
-            return robot_handlers.error_reply(req, status, code, message)
-        if req.service in urls.API3_SERVICES:
-            return Reply(status, tag_error_body(code, message, req.request_id), "application/json")
-        if with_resource is None:
-            with_resource = req.service == "cos" or self.ci_errors_with_resource
-        resource = f"{req.host}{req.path}" if with_resource else None
-        trace = f"faketrace{req.request_id[len('fakereq'):]}"
-        return Reply(status, xml_error_body(code, message, req.request_id, trace, resource), XML)
-
-    @staticmethod
-    def _spoil(reply: Reply, kind: str, req: Request) -> None:
-        if kind == "short_page":
-            short_page.spoil(reply, req)
-        elif kind == "empty":
-            reply.body = b""
-        elif kind == "truncated":
-            reply.body = reply.body[: len(reply.body) // 2]
-        elif kind == "html":
-            reply.body = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
-            reply.headers["Content-Type"] = "text/html"
-        elif kind == "error_document":
-            reply.body = xml_error_body("InternalError", "an error sent with a success status", "x", "t", None)
-            reply.headers.setdefault("Content-Type", XML)
-        elif kind == "unexpected_document":
-            reply.body = b"<Response><RequestId>x</RequestId><Items><Item>1</Item></Items></Response>"
-            reply.headers.setdefault("Content-Type", XML)
-        else:
-            reply.body = malformed_body(reply.content_type or XML)
-            reply.headers.setdefault("Content-Type", XML)
-
-    def _headers(self, req: Request, reply: Reply) -> dict[str, str]:
-        headers = dict(reply.headers)
-        if req.service == "ci":
-            headers.update({"x-ci-request-id": req.request_id, "Server": "tencent-ci"})
-        elif req.service == "cos":
-            headers.update({"x-cos-request-id": req.request_id, "Server": "tencent-cos"})
-        headers["Content-Length"] = str(len(reply.body))
-        return headers
+        return exchange.error_reply(req, status, code, message, with_resource, self.ci_errors_with_resource)
 
     def _log(self, req: Request, status: Optional[int], fault: Optional[Fault]) -> None:
         if not self.log.keep_calls:
@@ -349,4 +283,4 @@ class FakeCloud:
         body = xml_error_body("InvalidUrl", f"No such API: {req.method} {req.path}", req.request_id,
                               f"faketrace{req.request_id[len('fakereq'):]}", None)
         reply = Reply(404, body, XML)
-        return reply.status, self._headers(req, reply), reply.body
+        return reply.status, exchange.headers(req, reply), reply.body
