@@ -51,14 +51,12 @@ class AppIdLookup:
     def __init__(self, credentials: Credentials, retry: RetryPolicy = DEFAULT_RETRY,
                  endpoint: str = "cam.tencentcloudapi.com", timeout: int = 10):
         from tencentcloud.cam.v20190116 import cam_client, models
-        from tencentcloud.common import credential
-        from tencentcloud.common.profile.client_profile import ClientProfile
-        from tencentcloud.common.profile.http_profile import HttpProfile
 
-        cred = credential.Credential(credentials.secret_id, credentials.secret_key, credentials.token)
-        profile = ClientProfile(httpProfile=HttpProfile(endpoint=endpoint, reqTimeout=timeout))
-        # CAM is global; the SDK still wants a region string.
-        self._client = cam_client.CamClient(cred, "", profile)
+        from . import api3
+
+        # CAM is global: no region.
+        self._client = api3.client(cam_client.CamClient, credentials.secret_id, credentials.secret_key,
+                                   credentials.token, "", endpoint, timeout)
         self._models = models
         self._retry = retry
 

@@ -3,13 +3,10 @@
 import json
 from dataclasses import dataclass, field
 
-from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
-from tencentcloud.common.profile.client_profile import ClientProfile
-from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.tag.v20180813 import models, tag_client
 
-from . import pacing
+from . import api3, pacing
 from .buckets import BucketRef, InvalidBucket, parse_cos_resource
 from .cosapi import DEFAULT_RETRY, RetryPolicy
 from .errors import ApiError
@@ -32,10 +29,9 @@ class Discovery:
 class TagFinder:
     def __init__(self, credentials: Credentials, retry: RetryPolicy = DEFAULT_RETRY,
                  endpoint: str = "tag.tencentcloudapi.com", timeout: int = 10):
-        cred = credential.Credential(credentials.secret_id, credentials.secret_key, credentials.token)
-        profile = ClientProfile(httpProfile=HttpProfile(endpoint=endpoint, reqTimeout=timeout))
-        # The Tag API is global; the SDK still wants a region string.
-        self._client = tag_client.TagClient(cred, "", profile)
+        # The Tag API is global: no region.
+        self._client = api3.client(tag_client.TagClient, credentials.secret_id, credentials.secret_key,
+                                   credentials.token, "", endpoint, timeout)
         self._retry = retry
 
     def _page(self, tag_key: str, token: str):

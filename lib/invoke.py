@@ -10,12 +10,10 @@ reported and picked up by the next sweep.
 import json
 from typing import Optional
 
-from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
-from tencentcloud.common.profile.client_profile import ClientProfile
-from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.scf.v20180416 import models, scf_client
 
+from . import api3
 from .errors import ApiError
 from .settings import Credentials
 
@@ -40,9 +38,8 @@ class FunctionInvoker:
     def __init__(self, credentials: Credentials, region: str, function: str, namespace: str = "default",
                  qualifier: str = "$DEFAULT", endpoint: str = "scf.tencentcloudapi.com", timeout: int = 10):
         self.function, self.namespace, self.qualifier = function, namespace, qualifier
-        cred = credential.Credential(credentials.secret_id, credentials.secret_key, credentials.token)
-        profile = ClientProfile(httpProfile=HttpProfile(endpoint=endpoint, reqTimeout=timeout))
-        self._client = scf_client.ScfClient(cred, region, profile)
+        self._client = api3.client(scf_client.ScfClient, credentials.secret_id, credentials.secret_key,
+                                   credentials.token, region, endpoint, timeout)
 
     def dispatch(self, event: dict) -> str:
         """Start the function on `event` without waiting; the invocation's request id. Raises ApiError."""

@@ -131,25 +131,23 @@ def current() -> Optional[Pacing]:
 
 
 @contextmanager
-def cos_slot():
-    """A place under CI_UNBIND_MAX_RPS for one CI or COS request (nothing outside an invocation)."""
+def _slot(window: str):
     pacing = current()
-    if pacing is None:
+    if pacing is None:  # outside an invocation nothing is paced
         yield
         return
-    with pacing.cos.slot(pacing.hard_end):
+    with getattr(pacing, window).slot(pacing.hard_end):
         yield
 
 
-@contextmanager
+def cos_slot():
+    """A place under CI_UNBIND_MAX_RPS for one CI or COS request."""
+    return _slot("cos")
+
+
 def tag_slot():
     """A place under the Tag API's 20 requests a second."""
-    pacing = current()
-    if pacing is None:
-        yield
-        return
-    with pacing.tag.slot(pacing.hard_end):
-        yield
+    return _slot("tag")
 
 
 def retry_allowed(wait: float) -> bool:

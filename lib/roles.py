@@ -13,12 +13,10 @@ import threading
 import time
 from typing import Callable, Optional
 
-from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
-from tencentcloud.common.profile.client_profile import ClientProfile
-from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.sts.v20180813 import models, sts_client
 
+from . import api3
 from .cosapi import DEFAULT_RETRY, RetryPolicy
 from .errors import ApiError
 from .org import RoleArn
@@ -75,9 +73,8 @@ class Roles:
         self._central = central
         self._cache = cache
         self._retry = retry
-        cred = credential.Credential(central.secret_id, central.secret_key, central.token)
-        profile = ClientProfile(httpProfile=HttpProfile(endpoint=endpoint, reqTimeout=timeout))
-        self._client = sts_client.StsClient(cred, region, profile)
+        self._client = api3.client(sts_client.StsClient, central.secret_id, central.secret_key, central.token,
+                                   region, endpoint, timeout)
 
     def credentials(self, role: RoleArn, time_limit: Optional[float], trace=None) -> Credentials:
         """The role's keys, valid for at least the time limit; raises ApiError when it cannot be assumed."""

@@ -14,11 +14,8 @@ class CamApi(EbApi):
     def connect(cls, secret_id: str, secret_key: str, token: Optional[str], region: str = "",
                 endpoint: str = "cam.tencentcloudapi.com", timeout: int = 15) -> "CamApi":
         from tencentcloud.cam.v20190116 import cam_client, models
-        from tencentcloud.common import credential
-        from tencentcloud.common.profile.client_profile import ClientProfile
-        from tencentcloud.common.profile.http_profile import HttpProfile
 
-        cred = credential.Credential(secret_id, secret_key, token)
-        profile = ClientProfile(httpProfile=HttpProfile(endpoint=endpoint, reqTimeout=timeout))
+        from .. import api3
+
         # CAM is global: no region.
-        return cls(cam_client.CamClient(cred, "", profile), models)
+        return cls(api3.client(cam_client.CamClient, secret_id, secret_key, token, "", endpoint, timeout), models)

@@ -148,14 +148,11 @@ class EbApi:
     @classmethod
     def connect(cls, secret_id: str, secret_key: str, token: Optional[str], region: str,
                 endpoint: str = "eb.tencentcloudapi.com", timeout: int = 15) -> "EbApi":
-        from tencentcloud.common import credential
-        from tencentcloud.common.profile.client_profile import ClientProfile
-        from tencentcloud.common.profile.http_profile import HttpProfile
         from tencentcloud.eb.v20210416 import eb_client, models
 
-        cred = credential.Credential(secret_id, secret_key, token)
-        profile = ClientProfile(httpProfile=HttpProfile(endpoint=endpoint, reqTimeout=timeout))
-        return cls(eb_client.EbClient(cred, region, profile), models)
+        from .. import api3
+
+        return cls(api3.client(eb_client.EbClient, secret_id, secret_key, token, region, endpoint, timeout), models)
 
     def call(self, action: str, params: dict) -> dict:
         from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
