@@ -160,7 +160,7 @@ def render(d) -> str:
           f"{', '.join(f'{v:.2f}' for v in x['load'])})." for x in d.get("remeasured", [])],
         "",
         "How it measures: each sweep runs in a fresh process (`bench/sweep.py`), a timer invocation through",
-        "`run.handle` on the fake cloud, reached through a thin transport (`lib/fakecloud/transport.py`):",
+        "`invocation.handle` on the fake cloud, reached through a thin transport (`lib/fakecloud/transport.py`):",
         "`requests` hands each request straight to the fake, whose models and handlers are those the tests",
         "use on `responses`. The product's SDKs sign every request and the fake checks every signature.",
         f"Each call sleeps {d['latency_ms']} ms in the transport (a real sleep, outside every lock) before the",

@@ -21,7 +21,7 @@ from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from lib import roles, run  # noqa: E402
+from lib import invocation, roles  # noqa: E402
 from lib.fakecloud import FakeCloud  # noqa: E402
 from lib.fakecloud.urls import ENDPOINTS  # noqa: E402
 from lib.report import JsonLog  # noqa: E402
@@ -77,9 +77,9 @@ def single(args, latency):
     cloud, arns = build(args.accounts, args.buckets, latency)
     roles.CACHE.clear()
     with cloud:
-        settings = run.cold_start(environment(arns, False, args))
+        settings = invocation.cold_start(environment(arns, False, args))
         started = time.perf_counter()
-        report = run.handle(TIMER, dict(CONTEXT), settings, log=JsonLog(stream=io.StringIO()))
+        report = invocation.handle(TIMER, dict(CONTEXT), settings, log=JsonLog(stream=io.StringIO()))
         elapsed = time.perf_counter() - started
         return {"elapsed": elapsed, "invocations": 1, "calls": len(cloud.calls), "outcomes": count([report]),
                 "endpoints": Counter(c.endpoint for c in cloud.calls), "unbinds": cloud.count(endpoint="PUT /?unbind")}
@@ -89,12 +89,12 @@ def fanout(args, latency, accounts=None, per_account=None):
     cloud, arns = build(accounts or args.accounts, per_account or args.buckets, latency)
     roles.CACHE.clear()
     with cloud:
-        settings = run.cold_start(environment(arns, True, args))
+        settings = invocation.cold_start(environment(arns, True, args))
         log = JsonLog(stream=io.StringIO())
-        cloud.scf.deploy("cos-ci-unbinder", lambda event, context: run.handle(event, context, settings, log=log),
+        cloud.scf.deploy("cos-ci-unbinder", lambda event, context: invocation.handle(event, context, settings, log=log),
                          cloud.account, time_limit=900, region=REGION)
         started = time.perf_counter()
-        report = run.handle(TIMER, dict(CONTEXT), settings, log=log)
+        report = invocation.handle(TIMER, dict(CONTEXT), settings, log=log)
         coordinator = time.perf_counter() - started
         cloud.scf.drain()
         elapsed = time.perf_counter() - started

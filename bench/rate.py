@@ -2,7 +2,7 @@
 
     python bench/rate.py [--buckets 5000] [--max-rps 50] [--latency-ms 5] [--concurrency 8]
 
-A timer sweep runs through `run.handle` (the production path: discovery, pacing, the pool, the
+A timer sweep runs through `invocation.handle` (the production path: discovery, pacing, the pool, the
 SDKs) against the fake cloud, with real time and real sleeps. The fake notes the monotonic time at
 which each request reaches the HTTP layer; the figure is the most request starts in any one-second
 window, per limit, printed beside its target. The recording is a list append per request, outside
@@ -18,7 +18,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from lib import run  # noqa: E402
+from lib import invocation  # noqa: E402
 from lib.fakecloud import FakeCloud  # noqa: E402
 from lib.fakecloud.urls import ENDPOINTS  # noqa: E402
 from lib.report import JsonLog  # noqa: E402
@@ -77,8 +77,8 @@ def main():
                "CI_UNBIND_CONCURRENCY": str(args.concurrency), "CI_UNBIND_MAX_PER_RUN": str(args.buckets),
                "CI_UNBIND_DRY_RUN": "true", "CI_UNBIND_MAX_RPS": str(args.max_rps)}
         started = time.monotonic()
-        report = run.handle({"Type": "Timer", "TriggerName": "bench", "Time": "2026-11-29T00:00:00Z"},
-                            {"request_id": "bench", "time_limit_in_ms": 86400000}, run.cold_start(env),
+        report = invocation.handle({"Type": "Timer", "TriggerName": "bench", "Time": "2026-11-29T00:00:00Z"},
+                            {"request_id": "bench", "time_limit_in_ms": 86400000}, invocation.cold_start(env),
                             log=JsonLog(stream=io.StringIO()))
         elapsed = time.monotonic() - started
 

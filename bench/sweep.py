@@ -5,7 +5,7 @@
 
 Every HTTP call sleeps `--latency-ms` in the transport (a real sleep, outside every lock: the
 round trip to Tencent Cloud) before the fake answers it. The product runs as in the function:
-`run.handle` on a timer event, its SDKs signing every request, the fake checking every signature.
+`invocation.handle` on a timer event, its SDKs signing every request, the fake checking every signature.
 The fake's own CPU is measured apart (the transport sums it per thread) and the call log keeps
 counters only, so the harness weighs as little as it can on the figures. bench/run.py runs this
 script once per configuration, so each peak RSS is that sweep's own.
@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from lib import run  # noqa: E402
+from lib import invocation  # noqa: E402
 from lib.fakecloud import FakeCloud  # noqa: E402
 from lib.fakecloud.calllog import CallLog  # noqa: E402
 from lib.fakecloud.transport import ThinTransport  # noqa: E402
@@ -101,7 +101,7 @@ def sweep(n, population="mixed", live=False, concurrency=16, latency=0.02, cap=N
         env["CI_UNBIND_MAX_PER_RUN"] = str(cap)
     if max_rps is not None:
         env["CI_UNBIND_MAX_RPS"] = str(max_rps)
-    settings = run.cold_start(env)
+    settings = invocation.cold_start(env)
     if not hasattr(settings, "credentials"):
         raise SystemExit(f"bench: settings refused: {settings}")
     setup = time.perf_counter() - setup_started
@@ -110,7 +110,7 @@ def sweep(n, population="mixed", live=False, concurrency=16, latency=0.02, cap=N
     log = io.StringIO()
     with transport:
         cpu0, wall0 = time.process_time(), time.perf_counter()
-        report = run.handle(TIMER, {"request_id": "bench", "time_limit_in_ms": 900000}, settings,
+        report = invocation.handle(TIMER, {"request_id": "bench", "time_limit_in_ms": 900000}, settings,
                             log=JsonLog(stream=log))
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     if cloud.unknown_requests:

@@ -298,13 +298,3 @@ def secrets_of(settings: Settings) -> list:
     """Every value the run's logs, reports and stored records must never show."""
     cred = settings.credentials
     return [cred.secret_id, cred.secret_key, cred.token or ""] + settings.notify.secrets()
-
-
-def __getattr__(name):
-    # The invocation's entry (handle, failure, cold_start) moved to lib/invocation.py; callers that
-    # still say run.handle get it from there.
-    if name in ("handle", "failure", "cold_start"):
-        from . import invocation
-
-        return getattr(invocation, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

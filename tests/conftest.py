@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from lib import run
+from lib import invocation, run
 from lib.cosapi import RetryPolicy
 from lib.fakecloud import FakeCloud
 from lib.report import JsonLog
@@ -100,21 +100,21 @@ class SkipClock:
 
 
 class Invoker:
-    """Runs events through `run.handle`, the function's own path, and keeps the log lines."""
+    """Runs events through `invocation.handle`, the function's own path, and keeps the log lines."""
 
     def __init__(self, env=None):
         self.env = {**BASE_ENV, **(env or {})}
         self.stream = io.StringIO()
 
     def __call__(self, event, env=None, context=None, **options):
-        settings = run.cold_start({**self.env, **(env or {})})
+        settings = invocation.cold_start({**self.env, **(env or {})})
         if "clock" not in options and "sleep" not in options:
             skip = SkipClock()
             options.update(clock=skip.clock, sleep=skip.sleep)
         # A test that brings its own clock without a sleep keeps a sleep that lets no time pass:
         # its clock moves on its own (with the calls made, say).
         options.setdefault("sleep", lambda _s: None)
-        return run.handle(event, CONTEXT if context is None else context, settings,
+        return invocation.handle(event, CONTEXT if context is None else context, settings,
                           connect_fn=fast_connect, log=JsonLog(stream=self.stream,
                                                                secrets=[SECRET_ID, SECRET_KEY, TOKEN]),
                           **options)

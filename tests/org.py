@@ -4,7 +4,7 @@ each with a role the central account may assume, and this function deployed on t
 import io
 import json
 
-from lib import members, roles, run
+from lib import invocation, members, roles
 from lib.report import JsonLog
 from tests.conftest import APPID, BASE_ENV, CONTEXT, REGION, SECRET_ID, SECRET_KEY, TOKEN, fast_connect
 
@@ -46,14 +46,14 @@ class Org:
         members._MEMBER_IDENTITIES.clear()
 
     def settings(self, env=None):
-        return run.cold_start({**self.env, **(env or {})})
+        return invocation.cold_start({**self.env, **(env or {})})
 
     def handler(self, env=None, **options):
         settings = self.settings(env)
         options.setdefault("sleep", lambda _s: None)
 
         def main_handler(event, context):
-            return run.handle(event, context, settings, connect_fn=fast_connect, log=self.log, **options)
+            return invocation.handle(event, context, settings, connect_fn=fast_connect, log=self.log, **options)
 
         return main_handler
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lib import account, run
+from lib import account, invocation
 from lib.ops.output import table
 from tests.conftest import APPID, BASE_ENV, CONTEXT, Invoker, codes, manual, outcome_of
 
@@ -77,15 +77,15 @@ def test_a_region_left_out_stays_skipped_when_the_appid_is_unknown(cloud, no_app
 def test_once_per_container_and_a_failure_is_not_kept(cloud):
     add_buckets(cloud)
     env = {k: v for k, v in BASE_ENV.items() if k != "TENCENTCLOUD_APPID"}
-    settings = run.cold_start({**env, "CI_UNBIND_DRY_RUN": "true"})
+    settings = invocation.cold_start({**env, "CI_UNBIND_DRY_RUN": "true"})
     identity = account.Identity()
     from tests.conftest import fast_connect
 
     cloud.inject("cam:GetUserAppId", code="InternalError", times=3)  # every retry of the first invocation
-    first = run.handle(manual(MINE), CONTEXT, settings, connect_fn=fast_connect, identity=identity)
+    first = invocation.handle(manual(MINE), CONTEXT, settings, connect_fn=fast_connect, identity=identity)
     assert outcome_of(first, MINE)["outcome"] == "error"
-    second = run.handle(manual(MINE), CONTEXT, settings, connect_fn=fast_connect, identity=identity)
-    third = run.handle(manual(MINE), CONTEXT, settings, connect_fn=fast_connect, identity=identity)
+    second = invocation.handle(manual(MINE), CONTEXT, settings, connect_fn=fast_connect, identity=identity)
+    third = invocation.handle(manual(MINE), CONTEXT, settings, connect_fn=fast_connect, identity=identity)
     assert outcome_of(second, MINE)["outcome"] == outcome_of(third, MINE)["outcome"] == "would_unbind"
     assert second["account"]["source"] == third["account"]["source"] == "cam"
     # three failed tries for the first invocation, one success for the second, none for the third

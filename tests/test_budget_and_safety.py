@@ -7,7 +7,7 @@ import logging
 import pytest
 
 import handler
-from lib import run
+from lib import invocation, run
 from lib.ci import _is_refusal
 from lib.errors import ApiError
 from tests.conftest import BASE_ENV, CONTEXT, REGION, TOKEN, manual, outcome_of
@@ -95,7 +95,7 @@ def test_handler_returns_a_report_for_credentials_with_white_space(cloud, monkey
     cloud.add_bucket("clean-1250000000", REGION, tags={"ci-unbind": "true"})
     env = {**BASE_ENV, "TENCENTCLOUD_SECRETID": BASE_ENV["TENCENTCLOUD_SECRETID"] + "\n",
            "TENCENTCLOUD_SECRETKEY": " " + BASE_ENV["TENCENTCLOUD_SECRETKEY"]}
-    monkeypatch.setattr(handler, "SETTINGS", run.cold_start(env))
+    monkeypatch.setattr(handler, "SETTINGS", invocation.cold_start(env))
     report = handler.main_handler(TIMER, CONTEXT)
     assert report["ok"] is True and report["summary"] == {"unbound": 1}
 
@@ -105,7 +105,7 @@ def test_no_secret_in_any_log_even_at_debug(cloud, monkeypatch, capsys, caplog):
     cloud.add_bucket("clean-1250000000", REGION, tags={"ci-unbind": "true"})
     cloud.add_bucket("busy-1250000000", REGION, tags={"ci-unbind": "true"}).add_workflow(name="w", state="Active")
     cloud.inject("GET /workflow", status=403, code="AccessDenied", bucket="clean-1250000000", times=1)
-    monkeypatch.setattr(handler, "SETTINGS", run.cold_start(BASE_ENV))
+    monkeypatch.setattr(handler, "SETTINGS", invocation.cold_start(BASE_ENV))
     caplog.set_level(logging.DEBUG)
     logging.getLogger().setLevel(logging.DEBUG)
     reports = [handler.main_handler(manual("clean-1250000000", "busy-1250000000"), CONTEXT),
@@ -155,10 +155,10 @@ def test_a_fault_of_ours_in_the_run_is_reported_not_raised(cloud, invoke):
 
 
 def test_clients_and_their_connection_pool_are_kept_while_warm():
-    settings = run.cold_start(BASE_ENV)
+    settings = invocation.cold_start(BASE_ENV)
     first = run.connect(settings)
     assert run.connect(settings) is first
     # The CI and COS clients share one pooled session.
     assert first.ci._clients is first.tags._clients
-    rotated = run.cold_start({**BASE_ENV, "TENCENTCLOUD_SESSIONTOKEN": "rotated-token-0001"})
+    rotated = invocation.cold_start({**BASE_ENV, "TENCENTCLOUD_SESSIONTOKEN": "rotated-token-0001"})
     assert run.connect(rotated) is not first

@@ -134,7 +134,7 @@ def test_bad_input_is_one_line_and_exit_2(files, capsys, args, words):
     ("CI_UNBIND_DRY_RUN", "maybe", None),  # the CLI sets dry run itself: this one is not read
 ])
 def test_a_bad_setting_is_the_functions_own_error(monkeypatch, capsys, name, value, message):
-    from lib import run
+    from lib import invocation
     from tests.conftest import BASE_ENV, CONTEXT
 
     monkeypatch.setenv(name, value)
@@ -144,7 +144,7 @@ def test_a_bad_setting_is_the_functions_own_error(monkeypatch, capsys, name, val
         assert code == 1 and "would_unbind" in out
         return
     # What the function reports for the same environment:
-    report = run.handle({"buckets": []}, CONTEXT, run.cold_start({**BASE_ENV, name: value}))
+    report = invocation.handle({"buckets": []}, CONTEXT, invocation.cold_start({**BASE_ENV, name: value}))
     assert report["error"]["code"] == "invalid_settings" and message in report["error"]["message"]
     assert code == 2 and out == ""
     assert one_line_error(err) == f"cos-ci-unbinder: invalid_settings: {report['error']['message']}"

@@ -5,14 +5,14 @@ import json
 import pytest
 
 import handler
-from lib import run
+from lib import invocation
 from tests.conftest import APPID, BASE_ENV, CONTEXT, REGION, codes, load_event, manual, outcome_of
 
 
 @pytest.fixture
 def main(cloud, monkeypatch):
     def call(event, **env):
-        monkeypatch.setattr(handler, "SETTINGS", run.cold_start({**BASE_ENV, **env}))
+        monkeypatch.setattr(handler, "SETTINGS", invocation.cold_start({**BASE_ENV, **env}))
         return handler.main_handler(event, CONTEXT)
     return call
 
@@ -188,7 +188,7 @@ def test_max_per_run_defers_the_rest(cloud, main):
 
 def test_a_time_limit_inside_the_margin_is_a_run_error_with_the_figures(cloud, main, monkeypatch):
     tagged(cloud, "late-1250000000")
-    monkeypatch.setattr(handler, "SETTINGS", run.cold_start(BASE_ENV))
+    monkeypatch.setattr(handler, "SETTINGS", invocation.cold_start(BASE_ENV))
     report = handler.main_handler(manual("late-1250000000"), {**CONTEXT, "time_limit_in_ms": 1})
     assert report["ok"] is False and report["results"] == []
     error = report["error"]

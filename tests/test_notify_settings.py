@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from lib import run
+from lib import invocation
 from lib.notify.config import DEFAULT_ON
 from lib.settings import SettingsError, load, public_view
 from tests.conftest import BASE_ENV, manual
@@ -71,8 +71,8 @@ def test_on_and_notice_days_are_read():
 
 
 def test_an_invalid_notify_setting_stops_the_run_before_any_request(cloud):
-    settings = run.cold_start({**BASE_ENV, "CI_UNBIND_NOTIFY_URL": "http://qyapi.weixin.qq.com/x?key=" + KEY})
-    report = run.handle(manual("a-1250000000"), {}, settings)
+    settings = invocation.cold_start({**BASE_ENV, "CI_UNBIND_NOTIFY_URL": "http://qyapi.weixin.qq.com/x?key=" + KEY})
+    report = invocation.handle(manual("a-1250000000"), {}, settings)
     assert report["ok"] is False and report["error"]["code"] == "invalid_settings"
     assert "CI_UNBIND_NOTIFY_URL" in report["error"]["message"] and KEY not in json.dumps(report)
     assert cloud.calls == []

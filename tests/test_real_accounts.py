@@ -1,5 +1,5 @@
 """Service regions, buckets located by GET Service, event batches and time limits, end to end
-through `run.handle` against the fake cloud."""
+through `invocation.handle` against the fake cloud."""
 
 import pytest
 from conftest import APPID, REGION, manual, outcome_of

@@ -6,7 +6,7 @@ import pytest
 from conftest import BASE_ENV, CONTEXT, REGION, manual, outcome_of
 
 import handler
-from lib import run
+from lib import invocation
 from lib.buckets import InvalidBucket, validate_bucket_name, validate_region
 from lib.decide import parse_request_value
 
@@ -53,7 +53,7 @@ def _deeper(frames, fn):
     lambda deep: deep,
 ])
 def test_main_handler_never_raises_on_deep_json(cloud, monkeypatch, wrap):
-    monkeypatch.setattr(handler, "SETTINGS", run.cold_start(BASE_ENV))
+    monkeypatch.setattr(handler, "SETTINGS", invocation.cold_start(BASE_ENV))
     deep = _deepest_list()
     # SCF decodes the event in its runtime and calls the handler from further down its stack.
     report = _deeper(40, lambda: handler.main_handler(wrap(deep), CONTEXT))

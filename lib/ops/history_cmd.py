@@ -11,7 +11,7 @@ import os
 import sys
 from datetime import datetime, timedelta, timezone
 
-from .. import run
+from .. import invocation
 from ..cosapi import CosClients
 from ..decide import OUTCOMES
 from ..report import JsonLog
@@ -60,8 +60,8 @@ def _simulate(now: datetime):
                                                         if b.name != SIM_STATE_BUCKET]}
         for days_ago, event, dry in ((2, timer, "true"), (1, manual, "true"), (1, timer, "false"), (0, timer, "false")):
             when = now - timedelta(days=days_ago, hours=1)
-            settings = run.cold_start({**env, "CI_UNBIND_DRY_RUN": dry})
-            run.handle(event, {"request_id": f"sim-{days_ago}d-{event.get('Type', 'manual').lower()}-{dry}",
+            settings = invocation.cold_start({**env, "CI_UNBIND_DRY_RUN": dry})
+            invocation.handle(event, {"request_id": f"sim-{days_ago}d-{event.get('Type', 'manual').lower()}-{dry}",
                                "time_limit_in_ms": 900000}, settings, log=JsonLog(stream=_Null()),
                        now=lambda when=when: when)
         store = StateStore(CosClients(load(env).credentials), SIM_STATE_BUCKET, SIM_REGION, "cos-ci-unbinder/")

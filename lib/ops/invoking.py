@@ -63,9 +63,9 @@ def event_from_args(args) -> dict:
 
 
 def _settings(env):
-    from .. import run
+    from .. import invocation
 
-    settings = run.cold_start(env)
+    settings = invocation.cold_start(env)
     if isinstance(settings, SettingsError):
         # The same words the function reports as invalid_settings.
         raise CliError(f"invalid_settings: {settings}")
@@ -99,7 +99,7 @@ def invoke(args) -> int:
     # The files first, before the SDKs are imported: a bad one is reported at once.
     event = event_from_args(args)
     scenario = read_json_file(args.scenario, "scenario") if args.scenario else None
-    from .. import run
+    from .. import invocation
 
     env = dict(os.environ)
     if args.simulate:
@@ -138,10 +138,10 @@ def invoke(args) -> int:
         with cloud:
             organisation.deploy(cloud, settings, log)
             context.update(organisation.CONTEXT)
-            report = run.handle(event, context, settings, log=log, progress=progress)
+            report = invocation.handle(event, context, settings, log=log, progress=progress)
             workers = organisation.worker_reports(cloud)
     else:
-        report = run.handle(event, context, settings, log=log, progress=progress)
+        report = invocation.handle(event, context, settings, log=log, progress=progress)
         workers = []
     progress.done()
     error = report.get("error") or {}

@@ -12,7 +12,7 @@ import pathlib
 import sys
 from datetime import datetime, timezone
 
-from .. import run
+from .. import invocation
 from ..fakecloud import DEMO_SCENARIO, FakeCloud, load_scenario
 from ..report import JsonLog
 
@@ -37,8 +37,8 @@ def digest_for(fmt: str) -> tuple[str, dict]:
         env = {"TENCENTCLOUD_SECRETID": "AKIDDOCSEXAMPLE", "TENCENTCLOUD_SECRETKEY": "docs-secret-key",
                "TENCENTCLOUD_APPID": "1250000000",
                "CI_UNBIND_DRY_RUN": "false", "CI_UNBIND_CONCURRENCY": "1", "CI_UNBIND_NOTIFY_URL": robot.url}
-        run.handle({"Type": "Timer"}, {"request_id": "demo-sweep-0001", "time_limit_in_ms": 900000},
-                   run.cold_start(env), log=JsonLog(stream=io.StringIO()), now=lambda: NOW, sleep=lambda _s: None)
+        invocation.handle({"Type": "Timer"}, {"request_id": "demo-sweep-0001", "time_limit_in_ms": 900000},
+                   invocation.cold_start(env), log=JsonLog(stream=io.StringIO()), now=lambda: NOW, sleep=lambda _s: None)
     return robot.last.text, robot.last.payload
 
 

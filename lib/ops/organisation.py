@@ -20,7 +20,7 @@ def add_accounts(env: dict, scenario) -> None:
 
 def deploy(cloud, settings, log) -> None:
     """This function on the fake SCF, as the coordinator will invoke it."""
-    from .. import members, run
+    from .. import invocation, members
     from .. import roles as roles_module
 
     # Keys and APPIDs kept for an earlier fake cloud in this process mean nothing to this one.
@@ -28,7 +28,7 @@ def deploy(cloud, settings, log) -> None:
     members._MEMBER_IDENTITIES.clear()
 
     def main_handler(event, context):
-        return run.handle(event, context, settings, log=log)
+        return invocation.handle(event, context, settings, log=log)
 
     cloud.scf.deploy(CONTEXT["function_name"], main_handler, cloud.account, region=CONTEXT["tencentcloud_region"])
 
