@@ -5,10 +5,15 @@ fanned-out sweep with all its shards as one run."""
 import json
 from collections import Counter
 
+import pytest
+
 from lib.ops.cli import main
 from tests.conftest import APPID, BASE_ENV, REGION, SECRET_KEY
 from tests.org import Org, add_member
 from tests.state_helpers import STATE_BUCKET, STATE_ENV, add_state_bucket, keys
+
+# Slow: left to the full run (CI); the quick run must fit its time.
+pytestmark = pytest.mark.slow
 
 TIMER = {"Type": "Timer", "TriggerName": "sweep-hourly", "Time": "2026-11-29T17:17:00Z", "Message": ""}
 

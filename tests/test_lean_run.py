@@ -116,6 +116,7 @@ class ConnectRecorder:
         self._server.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("event", ["manual", "timer"])
 def test_the_cli_goes_through_the_proxy_of_its_environment(tmp_path, event):
     proxy = ConnectRecorder()

@@ -1,7 +1,12 @@
 """docs/notifications.md shows each format's digest for the demo scenario as the code makes it
 today: the section is generated, and this test fails when it is out of date."""
 
+import pytest
+
 from lib.ops import notify_docs
+
+# Slow: left to the full run (CI); the quick run must fit its time.
+pytestmark = pytest.mark.slow
 
 
 def test_the_documented_digests_are_what_the_code_sends():

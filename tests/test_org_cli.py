@@ -3,9 +3,14 @@ fake SCF, with the same outcome for every bucket either way."""
 
 import json
 
+import pytest
+
 from lib import roles
 from lib.ops.cli import main
 from tests.conftest import ROOT
+
+# Slow: left to the full run (CI); the quick run must fit its time.
+pytestmark = pytest.mark.slow
 
 ORG = str(ROOT / "lib/fakecloud/scenarios/org.json")
 TIMER = str(ROOT / "events/timer.json")

@@ -18,6 +18,9 @@ from packaging.specifiers import SpecifierSet
 
 from tests.conftest import APPID, ROOT, SECRET_ID, SECRET_KEY, TOKEN
 
+# Slow: building the package takes seconds; left to the full run (CI).
+pytestmark = pytest.mark.slow
+
 ON_TARGET = (sys.platform.startswith("linux") and platform.machine() == "x86_64"
              and sys.implementation.name == "cpython" and sys.version_info[:2] == (3, 9))
 needs_target = pytest.mark.skipif(not ON_TARGET, reason="the package holds CPython 3.9 x86_64 Linux binaries")

@@ -1102,12 +1102,14 @@ def check_trigger_or_invalid(event):
         assert entry["reason"] in ("failed_call", "unrelated_source", "unrelated_event", "not_a_bucket")
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(JSON)
 def test_property_arbitrary_json(event):
     check_trigger_or_invalid(event)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(EVENTS)
 def test_property_event_shaped_input(event):
@@ -1163,6 +1165,7 @@ def well_formed_events(draw):
     return {"EventList": envelopes_out}, expected
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(well_formed_events())
 def test_property_well_formed_events_name_exactly_their_buckets(case):
