@@ -9,6 +9,7 @@ call. Given the same facts it always gives the same answer, so it is tested as a
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import cache
 from typing import Optional, Union
 
 from .buckets import BucketRef
@@ -58,11 +59,14 @@ class Facts:
 
 # ISO 8601 as people write it on a tag: a date, or a date and time with an optional zone. Spelled
 # out rather than left to datetime.fromisoformat, whose accepted forms grew after Python 3.9.
-_ISO_RE = re.compile(
-    r"^(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})"
-    r"(?:[Tt ](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d{1,6}))?)?"
-    r"(?P<z>[Zz]|[+-]\d{2}:\d{2})?)?\Z"
-)
+# Compiled on first use (cold start): only a dated request value needs it, `true` never does.
+@cache
+def _iso_re() -> re.Pattern:
+    return re.compile(
+        r"^(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})"
+        r"(?:[Tt ](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d{1,6}))?)?"
+        r"(?P<z>[Zz]|[+-]\d{2}:\d{2})?)?\Z"
+    )
 
 
 def parse_request_value(value: str) -> Union[bool, datetime, None]:
@@ -73,7 +77,7 @@ def parse_request_value(value: str) -> Union[bool, datetime, None]:
     text = (value or "").strip()
     if text.lower() == "true":
         return True
-    m = _ISO_RE.match(text)
+    m = _iso_re().match(text)
     if not m:
         return None
     zone = timezone.utc

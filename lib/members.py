@@ -22,7 +22,6 @@ from .decide import OUTCOMES
 from .errors import ApiError
 from .org import SELF
 from .settings import Credentials, Settings
-from .shard import InvalidShard, Shard, check
 from .triggers import InvalidEvent, Trigger
 
 
@@ -36,6 +35,8 @@ def applies(trigger: Trigger, settings: Settings) -> bool:
 def check_event(trigger: Trigger, settings: Settings) -> None:
     """A shard may name only a listed account: raised as InvalidEvent before anything is called."""
     if trigger.shard is not None:
+        from .shard import InvalidShard, check  # loaded already: the event's shard was parsed with it
+
         try:
             check(trigger.shard, settings.fanout)
         except InvalidShard as err:
@@ -134,6 +135,8 @@ def run_shard(trigger: Trigger, context, settings: Settings, access: Access, con
 def sweep_accounts(trigger: Trigger, context, settings: Settings, access: Access, connect_fn, log, started,
                    runner_options) -> dict:
     """Every account in turn within this invocation, sharing its per-run cap and time budget."""
+    from .shard import Shard  # only a sweep of member accounts needs it (cold start)
+
     clock = runner_options.get("clock")
     results, parts = [], []
     remaining = settings.max_per_run

@@ -7,13 +7,18 @@ ARN; the role is assumed with STS (lib/roles.py) and its keys do that account's 
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Optional
 
 SELF = "self"
 
 # The normal-role form of a CAM role ARN (STS AssumeRole's RoleArn documentation): the account's
 # UIN and the role's name. Role names take letters, digits and + = , . @ _ - (at most 128).
-_ROLE_ARN_RE = re.compile(r"qcs::cam::uin/(?P<uin>[1-9][0-9]{4,19}):roleName/(?P<name>[A-Za-z0-9+=,.@_-]{1,128})")
+# Compiled on first use (cold start): only member accounts and shards have role ARNs.
+@cache
+def _role_arn_re() -> re.Pattern:
+    return re.compile(r"qcs::cam::uin/(?P<uin>[1-9][0-9]{4,19}):roleName/(?P<name>[A-Za-z0-9+=,.@_-]{1,128})")
+
 
 # SCF takes at most 128 KB of ClientContext for an asynchronous invocation; a 1,000-bucket shard
 # of the longest names and regions stays below it.
@@ -38,7 +43,7 @@ class RoleArn:
 
 
 def parse_role_arn(text: str) -> RoleArn:
-    m = _ROLE_ARN_RE.fullmatch(text or "")
+    m = _role_arn_re().fullmatch(text or "")
     if not m:
         raise AccountsError(f"not a role ARN of the form qcs::cam::uin/<uin>:roleName/<name>: {text!r}")
     return RoleArn(m.group("uin"), m.group("name"))

@@ -8,7 +8,7 @@ import pytest
 from lib import run
 from lib.buckets import BucketRef
 from lib.settings import load
-from lib.state import State
+from lib.statebucket import State
 from lib.statestore import StateStore
 from tests.conftest import BASE_ENV, CONTEXT, FAST_RETRY, REGION, SECRET_KEY, codes, manual, outcome_of
 from tests.events_helpers import UNSET, audit_log, cloud_event, cos_event

@@ -14,7 +14,7 @@ import pytest
 from lib import run
 from lib.buckets import BucketRef
 from lib.settings import load
-from lib.state import State
+from lib.statebucket import State
 from lib.statestore import StateStore
 from tests.conftest import BASE_ENV, CONTEXT, FAST_RETRY, REGION, ROOT, Invoker, load_event
 from tests.state_helpers import PREFIX, STATE_BUCKET, STATE_ENV, add_state_bucket, clean_bucket, keys, record

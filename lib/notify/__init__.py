@@ -7,11 +7,13 @@ A failure to notify changes no decision; it makes `ok` false, so it is seen.
 
 import time
 from datetime import datetime, timezone
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
-from . import changes, digest, robots
 from .config import NotifySettings
-from .send import NotifyFailed, Sender, scrub
+
+if TYPE_CHECKING:
+    from . import changes
+    from .send import Sender
 
 __all__ = ["NotifySettings", "attach", "notify"]
 
@@ -20,11 +22,15 @@ def _now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def notify(report: dict, settings: NotifySettings, *, store: Optional[changes.Store] = None,
-           sender: Optional[Sender] = None, sleep: Callable[[float], None] = time.sleep,
+def notify(report: dict, settings: NotifySettings, *, store: Optional["changes.Store"] = None,
+           sender: Optional["Sender"] = None, sleep: Callable[[float], None] = time.sleep,
            deadline: Optional[float] = None, monotonic: Callable[[], float] = time.monotonic,
            now_iso: Callable[[], str] = _now_iso) -> dict:
     """Send the run's digest when it has news; returns what became of it."""
+    # Here, not at the top: a function without notifications never loads them (cold start).
+    from . import changes, digest, robots
+    from .send import NotifyFailed, Sender
+
     out = {"sent": False, "failed": False, "error": None, "host": settings.host, "format": settings.format,
            "buckets": 0}
     last = changes.LastNotified(store) if store is not None else None
@@ -57,7 +63,7 @@ def notify(report: dict, settings: NotifySettings, *, store: Optional[changes.St
     return out
 
 
-def _save(last: changes.LastNotified, previous: Optional[dict], record: dict, out: dict) -> None:
+def _save(last: "changes.LastNotified", previous: Optional[dict], record: dict, out: dict) -> None:
     if record == previous:
         return
     try:
@@ -67,7 +73,7 @@ def _save(last: changes.LastNotified, previous: Optional[dict], record: dict, ou
         out["state_error"] = f"{out['state_error']}; {failed}" if out.get("state_error") else failed
 
 
-def usable_store(state) -> Optional[changes.Store]:
+def usable_store(state) -> Optional["changes.Store"]:
     """The run's state (docs/state.md) as the store of the last digest: only a state bucket that
     is set and passed its checks; anything else means no store (every run with news sends)."""
     if state is None or getattr(state, "error", None) is not None:
@@ -90,6 +96,8 @@ def attach(report: dict, settings, state=None, **options) -> dict:
     except Exception as exc:
         outcome = {"sent": False, "failed": True, "host": ns.host, "format": ns.format,
                    "error": f"internal error: {type(exc).__name__}: {exc}"[:300]}
+    from .send import scrub  # loaded already by `notify`
+
     for key in ("error", "state_error"):
         if outcome.get(key):
             outcome[key] = scrub(outcome[key], ns)

@@ -7,6 +7,7 @@ itself, so everything shown of the URL is its host.
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Optional
 from urllib.parse import parse_qsl, urlsplit
 
@@ -34,10 +35,18 @@ AUTO_HOSTS = {
     "hooks.slack.com": "slack",
 }
 
-# A DNS host name: labels of letters, digits and inner hyphens, at least one dot.
-_HOST_RE = re.compile(r"(?=.{1,253}\Z)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}[a-z0-9]\Z")
-# Printable ASCII without spaces, quotes or angle brackets: what a pasted webhook URL is made of.
-_URL_CHARS_RE = re.compile(r"[!#-;=?-~]+\Z")
+
+# Both compiled on first use (cold start): only a function with CI_UNBIND_NOTIFY_URL set needs them.
+@cache
+def _host_re() -> re.Pattern:
+    """A DNS host name: labels of letters, digits and inner hyphens, at least one dot."""
+    return re.compile(r"(?=.{1,253}\Z)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}[a-z0-9]\Z")
+
+
+@cache
+def _url_chars_re() -> re.Pattern:
+    """Printable ASCII without spaces, quotes or angle brackets: what a pasted webhook URL is made of."""
+    return re.compile(r"[!#-;=?-~]+\Z")
 
 
 class NotifySettingsError(ValueError):
@@ -87,7 +96,7 @@ def _url(raw: str) -> str:
     if not url:
         return ""
     # The message never quotes the value: it holds the robot's key.
-    if not _URL_CHARS_RE.match(url):
+    if not _url_chars_re().match(url):
         raise NotifySettingsError("CI_UNBIND_NOTIFY_URL has characters a URL cannot hold")
     parts = urlsplit(url)
     if parts.scheme != "https":
@@ -99,7 +108,7 @@ def _url(raw: str) -> str:
         port = parts.port
     except ValueError:
         raise NotifySettingsError("CI_UNBIND_NOTIFY_URL has an invalid port") from None
-    if not _HOST_RE.match(host) or parts.netloc.lower() not in (host, f"{host}:{port}"):
+    if not _host_re().match(host) or parts.netloc.lower() not in (host, f"{host}:{port}"):
         raise NotifySettingsError("CI_UNBIND_NOTIFY_URL has an invalid host name")
     if parts.fragment:
         raise NotifySettingsError("CI_UNBIND_NOTIFY_URL must not have a #fragment")
@@ -140,7 +149,7 @@ def _days(raw: Optional[str]) -> int:
 def load(env) -> NotifySettings:
     url = _url(env.get("CI_UNBIND_NOTIFY_URL") or "")
     secret = (env.get("CI_UNBIND_NOTIFY_SECRET") or "").strip()
-    if secret and not _URL_CHARS_RE.match(secret):
+    if secret and not _url_chars_re().match(secret):
         raise NotifySettingsError("CI_UNBIND_NOTIFY_SECRET has characters a robot secret cannot hold")
     fmt = _format(env.get("CI_UNBIND_NOTIFY_FORMAT"), url)
     if secret and url and fmt not in ("dingtalk", "feishu"):

@@ -11,7 +11,6 @@ than partly processed.
 
 from typing import Any
 
-from .batch import parse_cloud_events
 from .cloudevent import (
     COS_EVENT_NAMES,
     COS_SOURCE,
@@ -43,6 +42,8 @@ def parse(event: Any) -> Trigger:
             f"unrecognised event: expected a timer, EventBridge or manual event, got {show(event)}"
         )
     if "EventList" in event:
+        from .batch import parse_cloud_events  # with the audit-log reader: events only (cold start)
+
         envelopes = event["EventList"]
         if not isinstance(envelopes, list) or not envelopes:
             raise InvalidEvent(f"EventList must be a non-empty list of events, got {show(envelopes)}")
@@ -50,6 +51,8 @@ def parse(event: Any) -> Trigger:
     if TimerEvent.matches(event):
         return Trigger(kind=TIMER, buckets=())
     if CloudEvent.matches(event):
+        from .batch import parse_cloud_events  # with the audit-log reader: events only (cold start)
+
         return parse_cloud_events([event], batch=False)
     if "buckets" in event:
         return parse_manual(event)

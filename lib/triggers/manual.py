@@ -1,8 +1,6 @@
 """Manual invocation: ``{"buckets": [{"bucket", "region"}], "dry_run"}``."""
 
 from ..buckets import BucketRef, InvalidBucket
-from ..shard import InvalidShard
-from ..shard import parse_block as parse_shard
 from .common import MANUAL, InvalidEvent, Trigger, show, why
 
 _MANUAL_KEYS = ("buckets", "dry_run", "shard")
@@ -37,10 +35,16 @@ def parse_manual(event: dict) -> Trigger:
         except InvalidBucket as exc:
             raise InvalidEvent(f"{where}: {why(exc)}") from exc
         refs.setdefault(ref)
-    try:
-        shard = parse_shard(event["shard"]) if "shard" in event else None
-    except InvalidShard as exc:
-        raise InvalidEvent(f"manual event: {exc}") from None
+    shard = None
+    if "shard" in event:
+        # Only a coordinator's worker invocation has a shard: lib.shard loads then (cold start).
+        from ..shard import InvalidShard
+        from ..shard import parse_block as parse_shard
+
+        try:
+            shard = parse_shard(event["shard"])
+        except InvalidShard as exc:
+            raise InvalidEvent(f"manual event: {exc}") from None
     # 'false' cannot override a dry-run setting, so it is the same as saying nothing.
     return Trigger(kind=MANUAL, buckets=tuple(refs), dry_run=True if dry_run else None, shard=shard)
 
