@@ -94,9 +94,14 @@ def targets(d) -> list[tuple]:
                      f"{read_buckets} buckets read their tags, {c['buckets'] - read_buckets:,} deferred with no call",
                      BEFORE["cap"], _met(read_buckets <= 20 + d["concurrency"])))
     cs = d["coldstart"]
+    # The handler loads the Tag SDK at the timer's first sweep: that figure is shown beside the target's.
+    timer_first = (f"; with the Tag SDK's first import after it (a container's first sweep) "
+                   f"{cs['ratio_tag_pyc']:.2f}× ({cs['handler_tag_pyc_ms']['median']:.0f} ms)"
+                   if "ratio_tag_pyc" in cs else "")
     rows.append(("import `handler` from the built zip ≤ 1.2× importing `qcloud_cos` + the Tag SDK the same way",
                  f"{cs['ratio_pyc']:.2f}× ({cs['handler_pyc_ms']['median']:.0f} ms vs "
-                 f"{cs['sdks_pyc_ms']['median']:.0f} ms)", BEFORE["import"], _met(cs["ratio_pyc"] <= 1.2)))
+                 f"{cs['sdks_pyc_ms']['median']:.0f} ms){timer_first}", BEFORE["import"],
+                 _met(cs["ratio_pyc"] <= 1.2)))
     big = [r for r in res if r["group"] == "sweep" and r["buckets"] == 10000]
     if big:
         rss = max(big, key=lambda r: r["peak_rss_mb"])
@@ -211,8 +216,15 @@ def render(d) -> str:
         for pyc, plabel in (("pyc", "with the .pyc (now)"), ("no_pyc", "without (before)")):
             v = cs[f"{subject}_{pyc}_ms"]
             crow.append((label, plabel, f"{v['median']:.0f} ms ({v['min']:.0f}-{v['max']:.0f})"))
+    if "handler_tag_pyc_ms" in cs:
+        v = cs["handler_tag_pyc_ms"]
+        crow.insert(2, ("`import handler`, then the Tag SDK (a container's first sweep)", "with the .pyc (now)",
+                        f"{v['median']:.0f} ms ({v['min']:.0f}-{v['max']:.0f})"))
     lines += _table(("import", "package", "time"), crow)
-    lines += ["", f"Handler ÷ SDKs: {cs['ratio_pyc']:.2f}× with the .pyc, {cs['ratio_no_pyc']:.2f}× without.", ""]
+    lines += ["", f"Handler ÷ SDKs: {cs['ratio_pyc']:.2f}× with the .pyc, {cs['ratio_no_pyc']:.2f}× without."
+              + (f" Handler then the Tag SDK ÷ SDKs: {cs['ratio_tag_pyc']:.2f}×: the handler loads the Tag SDK "
+                 "only when the timer first needs it (discovery), so a container's first sweep pays it "
+                 "there, and an event or manual invocation never does." if "ratio_tag_pyc" in cs else ""), ""]
     lines += [MORE, ""]
     return "\n".join(lines) + "\n"
 
