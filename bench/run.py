@@ -80,7 +80,7 @@ def sweep(spec: dict) -> dict:
 
 
 def coldstart(quick: bool) -> dict:
-    out = subprocess.run([sys.executable, str(HERE / "coldstart.py"), "--json", "--runs", "3" if quick else "15"],
+    out = subprocess.run([sys.executable, str(HERE / "coldstart.py"), "--json", "--runs", "3" if quick else "21"],
                          capture_output=True, text=True, cwd=ROOT)
     if out.returncode != 0:
         raise SystemExit(f"bench/run.py: coldstart failed:\n{out.stderr}")
