@@ -50,6 +50,10 @@ def plan(quick: bool) -> list[dict]:
     seq = 100 if quick else 1000
     runs.append({"group": "sequential", "buckets": seq, "population": "mixed", "live": False,
                  "concurrency": 1, "max_rps": out_of_way})
+    # The same sweep with the fake inside the product's process, as this page measured it before:
+    # what the fake's own CPU did to the figures.
+    runs.append({"group": "fake_in_process", "buckets": seq, "population": "mixed", "live": False,
+                 "concurrency": CONCURRENCY, "max_rps": out_of_way, "harness": "thread"})
     runs.append({"group": "default_cap", "buckets": 1000 if quick else 5000, "population": "clean",
                  "live": False, "concurrency": CONCURRENCY, "cap": "default", "max_rps": out_of_way})
     if has_rate_limit():
@@ -68,6 +72,7 @@ def sweep(spec: dict) -> dict:
         cmd += ["--cap", str(spec["cap"])]
     if spec.get("max_rps") is not None:
         cmd += ["--max-rps", str(spec["max_rps"])]
+    cmd += ["--harness", spec.get("harness", "process")]
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if out.returncode != 0:
         raise SystemExit(f"bench/run.py: {' '.join(cmd[1:])} failed:\n{out.stderr}")
@@ -130,7 +135,7 @@ def main(argv=None):
     parser.add_argument("--save", type=Path, help="also keep every figure gathered, as JSON")
     parser.add_argument("--render", type=Path, help="measure nothing: write the page from a --save file")
     parser.add_argument("--only", help="with --into: re-measure only these sets of rows (comma list of "
-                        "sweep, sequential, default_cap, rate, coldstart)")
+                        "sweep, sequential, fake_in_process, default_cap, rate, coldstart)")
     parser.add_argument("--into", type=Path, help="a --save file whose rows of the --only sets are replaced")
     args = parser.parse_args(argv)
     if sys.version_info[:2] != (3, 9):

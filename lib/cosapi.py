@@ -45,6 +45,23 @@ class RetryPolicy:
     sleep: Callable[[float], None] = tenacity.nap.sleep
 
     def call(self, fn):
+        # The first attempt is made here, outside tenacity: most calls succeed at once, and a
+        # Retrying costs about 60 us a call to set up and drive (measured), a twentieth of the
+        # product's CPU per request. A retryable failure hands over to tenacity, which is told of
+        # that first attempt (it raises it again as its own first), so the attempts, the waits and
+        # the stop at the time budget are tenacity's, as before.
+        try:
+            return fn()
+        except ApiError as err:
+            if not err.retryable or self.attempts <= 1:
+                raise
+            failed = [err]
+
+        def again():
+            if failed:
+                raise failed.pop()
+            return fn()
+
         retrying = tenacity.Retrying(
             # A retry is made only if it can start before the invocation's time budget ends.
             stop=_Stop(self.attempts),
@@ -53,7 +70,7 @@ class RetryPolicy:
             sleep=self.sleep,
             reraise=True,
         )
-        return retrying(fn)
+        return retrying(again)
 
 
 NO_RETRY = RetryPolicy(attempts=1)

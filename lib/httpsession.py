@@ -30,6 +30,8 @@ class EnvProxies:
 
     def for_url(self, url: str) -> dict:
         """The `proxies` argument requests would have built for this URL from the environment."""
+        if not self._proxies:  # the function's case: no proxy set, nothing to look up per request
+            return {}
         parts = urlsplit(url)
         proxy = self._proxies.get(parts.scheme) or self._proxies.get("all")
         # proxy_bypass_environment reads only the 'no' entry of the mapping it is given.

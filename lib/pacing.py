@@ -48,6 +48,7 @@ class Window:
         self._in_flight = 0
         self._done: deque = deque()  # answer times within the last second
         self._cond = threading.Condition()
+        self._waiting = 0  # threads waiting on _cond for a request in flight to end
 
     def _try(self, end: Optional[float]) -> float:
         """Take a place now (0.0), or say how long to sleep; ApiError if the wait would reach `end`."""
@@ -70,7 +71,11 @@ class Window:
                     return max(wait, 1e-6)
                 # Every place is held by a request still in flight: its answer frees it, so wait
                 # for that (a release notifies) rather than for a time.
-                self._cond.wait(self.POLL)
+                self._waiting += 1
+                try:
+                    self._cond.wait(self.POLL)
+                finally:
+                    self._waiting -= 1
 
     def acquire(self, end: Optional[float] = None) -> None:
         while True:
@@ -83,7 +88,8 @@ class Window:
         with self._cond:
             self._in_flight -= 1
             self._done.append(self._clock())
-            self._cond.notify_all()
+            if self._waiting:  # a notify with no one waiting still costs a lock round per request
+                self._cond.notify_all()
 
     @contextmanager
     def slot(self, end: Optional[float] = None):

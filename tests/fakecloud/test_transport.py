@@ -1,4 +1,5 @@
-"""The thin transport (the benchmark's way in) serves the same fake as `responses` does, and the
+"""The benchmark's transports (thin, and the fake in a process of its own) serve the same fake as
+`responses` does, and the
 counting call log counts what the full one records."""
 
 import pytest
@@ -6,6 +7,7 @@ from qcloud_cos.cos_exception import CosServiceError
 
 from lib.fakecloud import FakeCloud
 from lib.fakecloud.calllog import CallLog
+from lib.fakecloud.remote import ProcessTransport
 from lib.fakecloud.transport import ThinTransport
 
 from .sdk import all_resources, ci_call, cos_client, tag_client
@@ -79,3 +81,51 @@ def test_a_counting_log_counts_by_endpoint_action_and_group():
                                       ("other", "tag:GetResources"): 1}
     with pytest.raises(RuntimeError):
         counted.calls  # noqa: B018 - a counting log keeps no calls, and says so rather than answer []
+
+
+# --- the fake in a process of its own (bench/sweep.py's default) ------------------------------
+
+def test_the_process_transport_answers_as_responses_does():
+    on_responses = _cloud()
+    with on_responses:
+        expected = _exercise(on_responses)
+    keys = _cloud()  # the same keys for the clients here; the fake that answers is built in the child
+    transport = ProcessTransport(_cloud)
+    try:
+        with transport:
+            assert _exercise(keys) == expected
+        stats = transport.stats()
+    finally:
+        transport.close()
+    assert stats["counts_by_endpoint"] == on_responses.counts_by_endpoint()
+    assert stats["unknown_requests"] == []
+    assert stats["harness_cpu_s"] > 0 and transport.transport_cpu > 0
+
+
+def test_the_process_transport_still_checks_every_signature():
+    keys = _cloud()
+    transport = ProcessTransport(_cloud)
+    try:
+        with transport:
+            with pytest.raises(CosServiceError) as err:
+                ci_call(cos_client(keys, secret_key="not-the-key"), "GET", "one-1250000000")
+    finally:
+        transport.close()
+    assert err.value.get_status_code() == 403 and "<Code>SignatureDoesNotMatch</Code>" in err.value.get_origin_msg()
+
+
+def test_a_request_the_fake_cannot_serve_fails_at_the_caller_and_the_fake_serves_on():
+    import requests
+
+    keys = _cloud()
+    transport = ProcessTransport(_cloud, latency=0.001)
+    try:
+        with transport:
+            with pytest.raises(requests.exceptions.ConnectionError, match="no route of the fake serves"):
+                requests.get("https://nowhere.example.com/", timeout=5)
+            ci_call(cos_client(keys), "GET", "one-1250000000")
+        stats = transport.stats()
+    finally:
+        transport.close()
+    assert stats["counts_by_endpoint"] == {"GET /": 1}
+    assert len(stats["unknown_requests"]) == 1

@@ -1,0 +1,192 @@
+"""The fake cloud in a process of its own, for benchmarks: its CPU stays off the product's.
+
+On the thin transport (transport.py) the fake answers inside the product's process, so every
+microsecond it spends routing, checking signatures and building answers is taken from the product
+under the same interpreter lock: on a 2-core machine a sweep at concurrency 16 was held to its
+product + fake CPU, not to the latency it waits on. In a real function the cloud answers from
+elsewhere. Here the fake runs in a child process, built there by a function the caller gives, and
+each request crosses a local socket (pickled method, URL, headers and body; status, headers and
+body back): the product's SDKs still build and sign every request through `requests`, and the fake
+still routes it and checks its signature, with the same handlers and models.
+
+The round trip is a real sleep in the fake's thread for the connection, before it answers and
+outside every lock, while the caller waits for the answer as it would on the network. What the
+exchange costs the product's process (pickling, the socket, building the
+`requests.Response`) is summed per thread as `transport_cpu`, so a benchmark can show it apart;
+the fake's own CPU is its process's (`harness_cpu`).
+"""
+
+import multiprocessing
+import os
+import pickle
+import resource
+import socket
+import struct
+import tempfile
+import threading
+import time
+from multiprocessing.connection import Listener
+from types import SimpleNamespace
+from typing import Callable
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from .core import FakeCloud
+from .transport import _response
+
+_ERRORS = {"ConnectionError": requests.exceptions.ConnectionError,
+           "ReadTimeout": requests.exceptions.ReadTimeout}
+
+
+def _serve_connection(cloud: FakeCloud, conn, latency: float) -> None:
+    with conn:
+        while True:
+            try:
+                message = conn.recv()
+            except EOFError:
+                return
+            kind = message[0]
+            if kind == "request":
+                _, method, url, headers, body = message
+                prepared = SimpleNamespace(method=method, url=url, headers=dict(headers), body=body)
+                if latency:
+                    time.sleep(latency)  # the round trip, while the caller waits for its answer
+                try:
+                    reply = ("reply",) + tuple(cloud.dispatch(prepared))
+                except Exception as e:  # the caller sees it as its request failing
+                    reply = ("raise", type(e).__name__, str(e))
+                conn.send(reply)
+            elif kind == "stats":
+                usage = resource.getrusage(resource.RUSAGE_SELF)
+                conn.send({
+                    "cpu_s": time.process_time(),
+                    "peak_rss_mb": usage.ru_maxrss / 1024,
+                    "counts_by_endpoint": cloud.log.counts_by_endpoint(),
+                    "by_group": cloud.log.by_group(),
+                    "unknown_requests": list(cloud.unknown_requests),
+                })
+
+
+def _server(build: Callable[[], FakeCloud], address: str, latency: float, ready) -> None:
+    cloud = build()
+    listener = Listener(address, family="AF_UNIX")
+    ready.send(("ready", time.process_time()))
+    ready.close()
+    while True:
+        conn = listener.accept()
+        threading.Thread(target=_serve_connection, args=(cloud, conn, latency), daemon=True).start()
+
+
+class ProcessTransport:
+    """While started, every `requests` adapter send goes to a fake cloud in a child process.
+
+    `build` runs in the child (the fork start method: it need not be picklable) and returns the
+    populated FakeCloud; `stats()` asks the child for its call counts, CPU and peak memory.
+    """
+
+    def __init__(self, build: Callable[[], FakeCloud], latency: float = 0.0):
+        self.latency = latency
+        self._dir = tempfile.mkdtemp(prefix="fakecloud-")
+        self._address = os.path.join(self._dir, "socket")
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._transport_cpu = 0.0
+        self._connections = []
+        self._original = None
+        context = multiprocessing.get_context("fork")
+        parent, child = context.Pipe(duplex=False)
+        self._process = context.Process(target=_server, args=(build, self._address, latency, child), daemon=True)
+        self._process.start()
+        child.close()
+        kind, self.setup_cpu = parent.recv()  # the child's CPU to build the fake, kept out of harness_cpu
+        parent.close()
+        if kind != "ready":
+            raise RuntimeError("the fake cloud's process did not start")
+
+    @property
+    def transport_cpu(self) -> float:
+        """CPU seconds the product's process spent on the exchange itself (pickling, the socket)."""
+        with self._lock:
+            return self._transport_cpu
+
+    def _exchange(self, message):
+        """One message to the fake and its answer, framed as multiprocessing.connection frames them
+        (a 4-byte length, then a pickle), on a plain socket per thread: one write and, for the
+        answers here (a few kB), one read, where a Connection makes three."""
+        sock = getattr(self._local, "sock", None)
+        if sock is None:
+            sock = self._local.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.connect(self._address)
+            with self._lock:
+                self._connections.append(sock)
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        sock.sendall(struct.pack("!i", len(data)) + data)
+        buf = sock.recv(1 << 16)
+        while len(buf) < 4 or len(buf) < 4 + struct.unpack("!i", buf[:4])[0]:
+            more = sock.recv(1 << 16)
+            if not more:
+                raise requests.exceptions.ConnectionError("the fake cloud's process closed the connection")
+            buf += more
+        return pickle.loads(buf[4:])
+
+    def stats(self) -> dict:
+        out = self._exchange(("stats",))
+        out["harness_cpu_s"] = out["cpu_s"] - self.setup_cpu
+        return out
+
+    def on_send(self, request) -> None:
+        """What a benchmark notes of each request as it leaves (counted with the exchange's CPU)."""
+
+    def start(self) -> "ProcessTransport":
+        if self._original is not None:
+            raise RuntimeError("ProcessTransport is already started")
+        self._original = HTTPAdapter.send
+        transport = self
+
+        def send(adapter, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+            return transport.send(request)
+
+        HTTPAdapter.send = send
+        return self
+
+    def stop(self) -> None:
+        if self._original is not None:
+            HTTPAdapter.send = self._original
+            self._original = None
+
+    def close(self) -> None:
+        self.stop()
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._process.terminate()
+        self._process.join(5)
+        try:
+            os.unlink(self._address)
+            os.rmdir(self._dir)
+        except OSError:
+            pass
+
+    def __enter__(self) -> "ProcessTransport":
+        return self.start()
+
+    def __exit__(self, exc_type, exc, tb):
+        self.stop()
+        return False
+
+    def send(self, request: requests.PreparedRequest) -> requests.Response:
+        started = time.thread_time()
+        try:
+            self.on_send(request)
+            reply = self._exchange(("request", request.method, request.url, list(request.headers.items()),
+                                    request.body))
+            if reply[0] == "raise":
+                raise _ERRORS.get(reply[1], requests.exceptions.ConnectionError)(reply[2])
+            _, status, headers, body = reply
+            return _response(request, status, headers, body)
+        finally:
+            spent = time.thread_time() - started
+            with self._lock:
+                self._transport_cpu += spent
