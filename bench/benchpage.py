@@ -241,7 +241,9 @@ def render(d) -> str:
     lines += ["", f"Handler ÷ SDKs: {cs['ratio_pyc']:.2f}× with the .pyc, {cs['ratio_no_pyc']:.2f}× without."
               + (f" Handler then the Tag SDK ÷ SDKs: {cs['ratio_tag_pyc']:.2f}×: the handler loads the Tag SDK "
                  "only when the timer first needs it (discovery), so a container's first sweep pays it "
-                 "there, and an event or manual invocation never does." if "ratio_tag_pyc" in cs else ""), ""]
+                 "there, and an event or manual invocation never does." if "ratio_tag_pyc" in cs else ""), "",
+              "On a shared machine these medians move by several percent from one run of the set to the next",
+              "(each figure's min-max shows how much within one): compare figures of one run only.", ""]
     lines += [MORE, ""]
     return "\n".join(lines) + "\n"
 
