@@ -8,13 +8,13 @@ writes are never retried.
 import json
 import logging
 import threading
+import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Callable, Optional
 from urllib.parse import urlsplit
 
 import requests
-import tenacity
 from qcloud_cos import CosConfig, CosS3Client
 from qcloud_cos.cos_auth import CosS3Auth
 from qcloud_cos.cos_exception import CosClientError, CosServiceError
@@ -42,7 +42,7 @@ class RetryPolicy:
     attempts: int = 3
     initial_wait: float = 0.2
     max_wait: float = 2.0
-    sleep: Callable[[float], None] = tenacity.nap.sleep
+    sleep: Callable[[float], None] = time.sleep
 
     def call(self, fn):
         # The first attempt is made here, outside tenacity: most calls succeed at once, and a
@@ -56,6 +56,7 @@ class RetryPolicy:
             if not err.retryable or self.attempts <= 1:
                 raise
             failed = [err]
+        import tenacity  # cold start: loaded on the first retry, not by every container
 
         def again():
             if failed:
@@ -77,8 +78,9 @@ NO_RETRY = RetryPolicy(attempts=1)
 DEFAULT_RETRY = RetryPolicy()
 
 
-class _Stop(tenacity.stop.stop_base):
-    """Stop after `attempts`, or when the next wait would end past the invocation's time budget."""
+class _Stop:
+    """Stop after `attempts`, or when the next wait would end past the invocation's time budget.
+    (tenacity takes any callable of the retry state as its `stop`.)"""
 
     def __init__(self, attempts: int):
         self._attempts = attempts

@@ -33,6 +33,7 @@ LOADED_ON_FIRST_USE = {
     "lib.notify.digest": "notifications",
     "lib.notify.robots": "notifications",
     "lib.notify.send": "notifications",
+    "tenacity": "a read that failed and is retried, a digest sent",
 }
 
 
