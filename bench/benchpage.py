@@ -50,9 +50,18 @@ def targets(d) -> list[tuple]:
         sweeps = _find(res, "sweep", buckets=n)
         if sweeps:
             worst = max(sweeps, key=lambda r: r["ratio"])
+            best = min(sweeps, key=lambda r: r["ratio"])
+            measured = (f"{worst['ratio']:.2f}× ({worst['population']}, {_mode(worst)}); best "
+                        f"{best['ratio']:.2f}×; CPU ÷ bound {worst['cpu_s'] / worst['bound_s']:.2f}×")
+            thin = _find(res, "fake_in_process", buckets=n)
+            if thin:
+                thin_worst = max(thin, key=lambda r: r["ratio"])
+                measured += (f". With the fake in the product's process (thin transport): {thin_worst['ratio']:.2f}×"
+                             f" ({thin_worst['population']}, {_mode(thin_worst)}), best "
+                             f"{min(r['ratio'] for r in thin):.2f}×")
+            ok = worst["ratio"] <= 1.2 and all(r["ratio"] <= 1.2 for r in thin)
             rows.append((f"wall time ≤ 1.2× the latency bound, concurrency 16, {n:,} buckets (worst of "
-                         f"{len(sweeps)} sweeps)", f"{worst['ratio']:.2f}× ({worst['population']}, {_mode(worst)})",
-                         BEFORE["ratio"] if n == 5000 else "-", _met(worst["ratio"] <= 1.2)))
+                         f"{len(sweeps)} sweeps)", measured, BEFORE["ratio"] if n == 5000 else "-", _met(ok)))
         else:
             rows.append((f"wall time ≤ 1.2× the latency bound at {n:,} buckets", "not measured (--quick)", "-", "n/a"))
     seq = _find(res, "sequential")
@@ -205,9 +214,11 @@ def render(d) -> str:
               ""]
     lines += _table(SWEEP_HEAD, [_sweep_row(r) for r in d["results"]])
     if d.get("before"):
-        lines += ["", f"Before, with the same harness and machine: the product at {d['before_label']} "
+        lines += ["", f"Before, on the same machine: the product at {d['before_label']} "
                   "(service lists one after another, `trust_env` per request, every call in the report,"
-                  " reads for buckets the cap defers), run by the same `bench/sweep.py`.", ""]
+                  " reads for buckets the cap defers), run by `bench/sweep.py` with the fake in the"
+                  " product's process (the harness of that time: compare with the `fake_in_process` row"
+                  " above, not with the others).", ""]
         lines += _table(SWEEP_HEAD, [_sweep_row(r) for r in d["before"]])
     lines += ["", "Mixed population: seven kinds in turn (clean, workflow, batch job, enabled service, protected,",
               "tagged `false`, CI already off), in two regions. Clean: every bucket eligible.", ""]
