@@ -115,9 +115,15 @@ def targets(d) -> list[tuple]:
     if big:
         rss = max(big, key=lambda r: r["peak_rss_mb"])
         fake_rss = f"; the fake's own process {rss['fake_peak_rss_mb']:.0f} MB" if rss.get("fake_peak_rss_mb") else ""
-        rows.append(("peak RSS < 128 MB at 10,000 buckets (the product's process; worst sweep)",
-                     f"{rss['peak_rss_mb']:.0f} MB ({rss['population']}, {_mode(rss)}){fake_rss}", BEFORE["rss"],
-                     _met(rss["peak_rss_mb"] < 128)))
+        thin = _find(res, "fake_in_process", buckets=10000)
+        worst = max([rss["peak_rss_mb"]] + [r["peak_rss_mb"] for r in thin])
+        measured = f"product alone {rss['peak_rss_mb']:.0f} MB ({rss['population']}, {_mode(rss)}){fake_rss}"
+        if thin:
+            t = max(thin, key=lambda r: r["peak_rss_mb"])
+            measured = (f"{t['peak_rss_mb']:.0f} MB with the thin harness in the same process ({t['population']}, "
+                        f"{_mode(t)}); " + measured)
+        rows.append(("peak RSS < 128 MB at 10,000 buckets (product and thin harness; worst sweep)",
+                     measured, BEFORE["rss"], _met(worst < 128)))
         rep = max(big, key=lambda r: r["report_bytes"])
         rows.append(("returned report ≤ 2 MB at 10,000 buckets (largest)",
                      f"{_mb(rep['report_bytes'])} ({rep['population']}, {_mode(rep)}); its log lines "
