@@ -150,6 +150,8 @@ def sweep(n, population="mixed", live=False, concurrency=16, latency=0.02, cap=N
         stats = transport.stats()
     finally:
         transport.close()
+    if stats.get("fake_errors"):
+        raise SystemExit(f"bench: the fake failed, so this run does not count: {stats['fake_errors'][:3]}")
     if stats["unknown_requests"]:
         raise SystemExit(f"bench: requests the fake does not serve: {stats['unknown_requests'][:3]}")
     if not report.get("ok") and report.get("error"):

@@ -32,14 +32,19 @@ from typing import Callable
 import requests
 from requests.adapters import HTTPAdapter
 
-from .core import FakeCloud
+from .core import FakeCloud, UnknownRequest
 from .transport import _response
+
+# The longest an exchange may take beyond its latency before the caller gives up (a wedged fake
+# must not hang a benchmark), and the longest the fake may take to build.
+EXCHANGE_TIMEOUT = 60.0
+BUILD_TIMEOUT = 600.0
 
 _ERRORS = {"ConnectionError": requests.exceptions.ConnectionError,
            "ReadTimeout": requests.exceptions.ReadTimeout}
 
 
-def _serve_connection(cloud: FakeCloud, conn, latency: float) -> None:
+def _serve_connection(cloud: FakeCloud, conn, latency: float, fake_errors: list) -> None:
     with conn:
         while True:
             try:
@@ -54,8 +59,13 @@ def _serve_connection(cloud: FakeCloud, conn, latency: float) -> None:
                     time.sleep(latency)  # the round trip, while the caller waits for its answer
                 try:
                     reply = ("reply",) + tuple(cloud.dispatch(prepared))
-                except Exception as e:  # the caller sees it as its request failing
+                except (requests.exceptions.RequestException, UnknownRequest) as e:
+                    # A fault the fake raises on purpose, or a route it does not serve (which
+                    # unknown_requests records): the caller's request fails as on the network.
                     reply = ("raise", type(e).__name__, str(e))
+                except Exception as e:  # a defect of the fake itself: the benchmark must not count the run
+                    fake_errors.append(f"{type(e).__name__}: {e}"[:300])
+                    reply = ("fault", f"{type(e).__name__}: {e}"[:300])
                 conn.send(reply)
             elif kind == "stats":
                 usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -65,17 +75,27 @@ def _serve_connection(cloud: FakeCloud, conn, latency: float) -> None:
                     "counts_by_endpoint": cloud.log.counts_by_endpoint(),
                     "by_group": cloud.log.by_group(),
                     "unknown_requests": list(cloud.unknown_requests),
+                    "fake_errors": list(fake_errors),
                 })
 
 
-def _server(build: Callable[[], FakeCloud], address: str, latency: float, ready) -> None:
+def _exit_with(parent_pid: int) -> None:
+    # A parent killed outright (SIGKILL) cannot stop its daemon child: the child goes with it.
+    while os.getppid() == parent_pid:
+        time.sleep(1.0)
+    os._exit(0)
+
+
+def _server(build: Callable[[], FakeCloud], address: str, latency: float, ready, parent_pid: int) -> None:
+    threading.Thread(target=_exit_with, args=(parent_pid,), daemon=True).start()
     cloud = build()
     listener = Listener(address, family="AF_UNIX")
     ready.send(("ready", time.process_time()))
     ready.close()
+    fake_errors: list = []
     while True:
         conn = listener.accept()
-        threading.Thread(target=_serve_connection, args=(cloud, conn, latency), daemon=True).start()
+        threading.Thread(target=_serve_connection, args=(cloud, conn, latency, fake_errors), daemon=True).start()
 
 
 class ProcessTransport:
@@ -94,15 +114,26 @@ class ProcessTransport:
         self._transport_cpu = 0.0
         self._connections = []
         self._original = None
+        self._process = None
         context = multiprocessing.get_context("fork")
         parent, child = context.Pipe(duplex=False)
-        self._process = context.Process(target=_server, args=(build, self._address, latency, child), daemon=True)
-        self._process.start()
-        child.close()
-        kind, self.setup_cpu = parent.recv()  # the child's CPU to build the fake, kept out of harness_cpu
-        parent.close()
-        if kind != "ready":
-            raise RuntimeError("the fake cloud's process did not start")
+        try:
+            self._process = context.Process(target=_server, daemon=True,
+                                            args=(build, self._address, latency, child, os.getpid()))
+            self._process.start()
+            child.close()
+            if not parent.poll(BUILD_TIMEOUT):
+                raise RuntimeError(f"the fake cloud's process was not ready within {BUILD_TIMEOUT:.0f} s")
+            try:
+                kind, self.setup_cpu = parent.recv()  # the child's CPU to build the fake, kept out of harness_cpu
+            except EOFError:
+                raise RuntimeError("the fake cloud's process ended before it was ready "
+                                   "(building the fake failed: see its traceback above)") from None
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            parent.close()
 
     @property
     def transport_cpu(self) -> float:
@@ -118,16 +149,24 @@ class ProcessTransport:
         if sock is None:
             sock = self._local.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             sock.connect(self._address)
+            # A receive timeout in the kernel (SO_RCVTIMEO) rather than settimeout(): the latter polls
+            # before every call, which costs the product's process a syscall per exchange (measured).
+            wait = self.latency + EXCHANGE_TIMEOUT
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
+                            struct.pack("ll", int(wait), int((wait % 1) * 1_000_000)))
             with self._lock:
                 self._connections.append(sock)
         data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        sock.sendall(struct.pack("!i", len(data)) + data)
-        buf = sock.recv(1 << 16)
-        while len(buf) < 4 or len(buf) < 4 + struct.unpack("!i", buf[:4])[0]:
-            more = sock.recv(1 << 16)
-            if not more:
-                raise requests.exceptions.ConnectionError("the fake cloud's process closed the connection")
-            buf += more
+        try:
+            sock.sendall(struct.pack("!i", len(data)) + data)
+            buf = sock.recv(1 << 16)
+            while len(buf) < 4 or len(buf) < 4 + struct.unpack("!i", buf[:4])[0]:
+                more = sock.recv(1 << 16)
+                if not more:
+                    raise requests.exceptions.ConnectionError("the fake cloud's process closed the connection")
+                buf += more
+        except BlockingIOError:  # SO_RCVTIMEO ran out
+            raise requests.exceptions.ReadTimeout("the fake cloud's process did not answer in time") from None
         return pickle.loads(buf[4:])
 
     def stats(self) -> dict:
@@ -161,13 +200,14 @@ class ProcessTransport:
             for conn in self._connections:
                 conn.close()
             self._connections.clear()
-        self._process.terminate()
-        self._process.join(5)
-        try:
-            os.unlink(self._address)
-            os.rmdir(self._dir)
-        except OSError:
-            pass
+        if self._process is not None:
+            self._process.terminate()
+            self._process.join(5)
+        for remove, path in ((os.unlink, self._address), (os.rmdir, self._dir)):
+            try:
+                remove(path)
+            except OSError:
+                pass
 
     def __enter__(self) -> "ProcessTransport":
         return self.start()
@@ -184,6 +224,8 @@ class ProcessTransport:
                                     request.body))
             if reply[0] == "raise":
                 raise _ERRORS.get(reply[1], requests.exceptions.ConnectionError)(reply[2])
+            if reply[0] == "fault":
+                raise RuntimeError(f"the fake cloud failed: {reply[1]}")
             _, status, headers, body = reply
             return _response(request, status, headers, body)
         finally:

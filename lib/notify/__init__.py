@@ -96,7 +96,11 @@ def attach(report: dict, settings, state=None, **options) -> dict:
     except Exception as exc:
         outcome = {"sent": False, "failed": True, "host": ns.host, "format": ns.format,
                    "error": f"internal error: {type(exc).__name__}: {exc}"[:300]}
-    from .send import scrub  # loaded already by `notify`
+    try:
+        from .send import scrub  # loaded already by `notify`, unless that load is what failed
+    except Exception:
+        def scrub(_text, _ns):  # nothing can be scrubbed, so nothing of what was said is kept
+            return "internal error: the notification module could not be loaded"
 
     for key in ("error", "state_error"):
         if outcome.get(key):

@@ -129,3 +129,37 @@ def test_a_request_the_fake_cannot_serve_fails_at_the_caller_and_the_fake_serves
         transport.close()
     assert stats["counts_by_endpoint"] == {"GET /": 1}
     assert len(stats["unknown_requests"]) == 1
+
+
+class _BrokenCloud(FakeCloud):
+    def dispatch(self, prepared):
+        raise ValueError("a defect of the fake")
+
+
+def test_a_defect_of_the_fake_is_no_network_fault_and_the_benchmark_sees_it():
+    import requests
+
+    transport = ProcessTransport(_BrokenCloud)
+    try:
+        with transport:
+            with pytest.raises(RuntimeError, match="the fake cloud failed: ValueError"):
+                requests.get("https://one-1250000000.cos.ap-guangzhou.myqcloud.com/?tagging", timeout=5)
+        stats = transport.stats()
+    finally:
+        transport.close()
+    assert stats["fake_errors"] == ["ValueError: a defect of the fake"]
+
+
+def test_a_fake_that_cannot_be_built_leaves_no_process_and_no_socket_behind(tmp_path, monkeypatch):
+    import multiprocessing
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def build():
+        raise ValueError("cannot build")
+
+    with pytest.raises(RuntimeError, match="ended before it was ready"):
+        ProcessTransport(build)
+    assert list(tmp_path.iterdir()) == []
+    assert multiprocessing.active_children() == []
