@@ -30,10 +30,9 @@ from types import SimpleNamespace
 from typing import Callable
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from .core import FakeCloud, UnknownRequest
-from .transport import _response
+from .transport import PatchedAdapter, _response
 
 # The longest an exchange may take beyond its latency before the caller gives up (a wedged fake
 # must not hang a benchmark), and the longest the fake may take to build.
@@ -98,7 +97,7 @@ def _server(build: Callable[[], FakeCloud], address: str, latency: float, ready,
         threading.Thread(target=_serve_connection, args=(cloud, conn, latency, fake_errors), daemon=True).start()
 
 
-class ProcessTransport:
+class ProcessTransport(PatchedAdapter):
     """While started, every `requests` adapter send goes to a fake cloud in a child process.
 
     `build` runs in the child (the fork start method: it need not be picklable) and returns the
@@ -113,7 +112,6 @@ class ProcessTransport:
         self._lock = threading.Lock()
         self._transport_cpu = 0.0
         self._connections = []
-        self._original = None
         self._process = None
         context = multiprocessing.get_context("fork")
         parent, child = context.Pipe(duplex=False)
@@ -177,23 +175,6 @@ class ProcessTransport:
     def on_send(self, request) -> None:
         """What a benchmark notes of each request as it leaves (counted with the exchange's CPU)."""
 
-    def start(self) -> "ProcessTransport":
-        if self._original is not None:
-            raise RuntimeError("ProcessTransport is already started")
-        self._original = HTTPAdapter.send
-        transport = self
-
-        def send(adapter, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
-            return transport.send(request)
-
-        HTTPAdapter.send = send
-        return self
-
-    def stop(self) -> None:
-        if self._original is not None:
-            HTTPAdapter.send = self._original
-            self._original = None
-
     def close(self) -> None:
         self.stop()
         with self._lock:
@@ -208,13 +189,6 @@ class ProcessTransport:
                 remove(path)
             except OSError:
                 pass
-
-    def __enter__(self) -> "ProcessTransport":
-        return self.start()
-
-    def __exit__(self, exc_type, exc, tb):
-        self.stop()
-        return False
 
     def send(self, request: requests.PreparedRequest) -> requests.Response:
         started = time.thread_time()

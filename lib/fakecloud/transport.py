@@ -24,25 +24,18 @@ from requests.utils import get_encoding_from_headers
 from .core import FakeCloud
 
 
-class ThinTransport:
-    """While started, every `requests` adapter send goes to `cloud` (as `responses` patches it)."""
+class PatchedAdapter:
+    """While started, every `requests` adapter send goes to `self.send(request)`, as `responses`
+    patches it; the transports below say where it goes from there."""
 
-    def __init__(self, cloud: FakeCloud, latency: float = 0.0):
-        self.cloud = cloud
-        self.latency = latency
-        self._lock = threading.Lock()
-        self._harness_cpu = 0.0
-        self._original = None
+    _original = None
 
-    @property
-    def harness_cpu(self) -> float:
-        """CPU seconds spent inside the fake (routing, signature checks, handlers, answers)."""
-        with self._lock:
-            return self._harness_cpu
+    def send(self, request: requests.PreparedRequest) -> requests.Response:
+        raise NotImplementedError
 
-    def start(self) -> "ThinTransport":
+    def start(self):
         if self._original is not None:
-            raise RuntimeError("ThinTransport is already started")
+            raise RuntimeError(f"{type(self).__name__} is already started")
         self._original = HTTPAdapter.send
         transport = self
 
@@ -57,12 +50,28 @@ class ThinTransport:
             HTTPAdapter.send = self._original
             self._original = None
 
-    def __enter__(self) -> "ThinTransport":
+    def __enter__(self):
         return self.start()
 
     def __exit__(self, exc_type, exc, tb):
         self.stop()
         return False
+
+
+class ThinTransport(PatchedAdapter):
+    """While started, every `requests` adapter send goes to `cloud` (as `responses` patches it)."""
+
+    def __init__(self, cloud: FakeCloud, latency: float = 0.0):
+        self.cloud = cloud
+        self.latency = latency
+        self._lock = threading.Lock()
+        self._harness_cpu = 0.0
+
+    @property
+    def harness_cpu(self) -> float:
+        """CPU seconds spent inside the fake (routing, signature checks, handlers, answers)."""
+        with self._lock:
+            return self._harness_cpu
 
     def send(self, request: requests.PreparedRequest) -> requests.Response:
         if self.latency:
