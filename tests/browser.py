@@ -43,7 +43,11 @@ class Chromium:
         self._proc = subprocess.Popen(
             [binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--no-default-browser-check", "--disable-extensions", "--hide-scrollbars",
-             f"--window-size={width},{height}", "--remote-debugging-port=0", f"--user-data-dir={self._profile}",
+             f"--window-size={width},{height}", "--remote-debugging-port=0",
+             # Chromium 111+ refuses a DevTools WebSocket whose Origin it does not allow; the
+             # websocket client sends one, so the harness allows every origin (loopback only).
+             "--remote-allow-origins=*", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", f"--user-data-dir={self._profile}",
              "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         port_file = os.path.join(self._profile, "DevToolsActivePort")
