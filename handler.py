@@ -1,6 +1,7 @@
 """SCF entry point: main_handler(event, context) -> the report (see DESIGN.md, Report)."""
 
-from lib import account, invocation
+from lib import invocation
+from lib.cloud import cam as account
 
 # Read and validated once per container; an invalid setting is reported on every invocation.
 SETTINGS = invocation.cold_start()

@@ -21,7 +21,8 @@ from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from lib import invocation, roles  # noqa: E402
+from lib import invocation
+from lib.cloud import sts as roles  # noqa: E402
 from lib.fakecloud import FakeCloud  # noqa: E402
 from lib.fakecloud.urls import ENDPOINTS  # noqa: E402
 from lib.report import JsonLog  # noqa: E402

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Optional
 
-from . import regions
 from .buckets import BucketRef
-from .ci import BATCH_TYPES, CIClient, job_blocks, query_groups
-from .cosapi import Trace
+from .cloud import regions
+from .cloud.ci import BATCH_TYPES, CIClient, job_blocks, query_groups
+from .cloud.cos import Trace
+from .cloud.errors import ApiError
+from .cloud.tagging import TagReader
 from .decide import NEED_BLOCKERS, NEED_STATUS, NEED_TAGS, Facts
-from .errors import ApiError
-from .tags import TagReader
 
 
 class ServiceIndex:

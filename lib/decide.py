@@ -14,7 +14,7 @@ from typing import Optional, Union
 
 from .buckets import BucketRef
 from .clock import iso_utc
-from .errors import ApiError
+from .cloud.errors import ApiError
 from .settings import Settings
 
 OUTCOMES = ("unbound", "would_unbind", "blocked", "refused", "not_bound", "unbinding", "skipped",

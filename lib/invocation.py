@@ -6,12 +6,12 @@ import time
 from dataclasses import replace
 from typing import Optional, Union
 
-from . import account as accounts
-from . import members
 from . import notify as notifications
 from . import report as reports
 from . import run as runs
 from .budget import context_value
+from .cloud import cam as accounts
+from .org import members
 from .settings import Settings, SettingsError, load
 from .triggers import InvalidEvent, parse
 

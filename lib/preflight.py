@@ -3,8 +3,8 @@ the region of each bucket the event named without one. `run.Runner.run` calls th
 
 from typing import Callable, Optional
 
-from . import pacing
-from .locate import BucketLocator, Located
+from .cloud import pacing
+from .cloud.service import BucketLocator, Located
 
 # EventBridge waits at most 300 s for a function it invokes, whatever the function's own timeout
 # (EventBridge "SCF target" limits); an event run that budgets more is cut off mid-bucket.

@@ -13,16 +13,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable, Optional
 
-from . import account as accounts
 from . import notify as notifications
-from . import pacing, preflight
+from . import preflight
 from . import report as reports
 from .buckets import BucketRef
 from .budget import Budget, context_value, margin_for, time_limit
 from .checks import Checker, ServiceIndex
-from .ci import CIClient, UnbindRefused
 from .clock import utc_now
-from .cosapi import DEFAULT_RETRY, NO_RETRY, CosClients, RetryPolicy, Trace
+from .cloud import cam as accounts
+from .cloud import pacing
+from .cloud.ci import CIClient, UnbindRefused
+from .cloud.cos import DEFAULT_RETRY, NO_RETRY, CosClients, RetryPolicy, Trace
+from .cloud.errors import ApiError
+from .cloud.service import BucketLocator
+from .cloud.tagging import TagReader
 from .decide import (
     GRANTED,
     NEED_SLOT,
@@ -36,14 +40,11 @@ from .decide import (
     heads_up_window,
     refused,
 )
-from .errors import ApiError
-from .locate import BucketLocator
 from .settings import Settings, public_view
 from .state import NO_STATE, open_state
-from .tags import TagReader
 
 if TYPE_CHECKING:
-    from .discovery import TagFinder
+    from .cloud.tag import TagFinder
 
 # Status reads after an accepted unbind, and the pause before each one after the first.
 VERIFY_PAUSES = (0.0, 0.5, 1.0)
@@ -57,7 +58,7 @@ class Cloud:
     ci: CIClient
     tags: TagReader
     finder: Callable[[], "TagFinder"]
-    clients: Optional[CosClients] = None  # for the state bucket (lib/state.py)
+    clients: Optional[CosClients] = None  # for the state bucket (lib/state/__init__.py)
     retry: RetryPolicy = DEFAULT_RETRY
     locator: Optional[BucketLocator] = None
     appid: Optional[Callable[[], tuple]] = None  # CAM GetUserAppId: (appid, request_id)
@@ -93,7 +94,7 @@ def connect(settings: Settings, retry: RetryPolicy = DEFAULT_RETRY) -> Cloud:
 
 def _tag_finder(cred, retry):
     # Imported here: only the timer needs the Tag API's SDK, and it is a tenth of a cold start.
-    from .discovery import TagFinder
+    from .cloud.tag import TagFinder
 
     return TagFinder(cred, retry)
 
@@ -115,7 +116,7 @@ class Runner:
         self.state = NO_STATE
         self.heads_up = None  # set per run: how far ahead dated requests get a read-only heads-up
         self._hard_end = None  # set per run: when the function's time is up (None: not known)
-        self._pacing = None  # set per run: its request pacing (lib/pacing.py)
+        self._pacing = None  # set per run: its request pacing (lib/cloud/pacing.py)
 
     # -- one bucket ---------------------------------------------------------------------
     def evaluate(self, ref: BucketRef, checker: Checker, budget: Budget, dry_run: bool) -> reports.Result:

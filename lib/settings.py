@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Optional
 
-from . import org
 from .buckets import InvalidBucket, validate_appid, validate_bucket_name, validate_region
 from .notify import config as notify_config
+from .org import accounts as org
 
 SERVICES = ("media", "pic", "doc", "asr", "file", "ai")
 

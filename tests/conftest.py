@@ -9,7 +9,7 @@ import time
 import pytest
 
 from lib import invocation, run
-from lib.cosapi import RetryPolicy
+from lib.cloud.cos import RetryPolicy
 from lib.fakecloud import FakeCloud
 from lib.report import JsonLog
 from tests import cam_policy

@@ -4,7 +4,9 @@ each with a role the central account may assume, and this function deployed on t
 import io
 import json
 
-from lib import invocation, members, roles
+from lib import invocation
+from lib.cloud import sts as roles
+from lib.org import members
 from lib.report import JsonLog
 from tests.conftest import APPID, BASE_ENV, CONTEXT, REGION, SECRET_ID, SECRET_KEY, TOKEN, fast_connect
 

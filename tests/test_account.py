@@ -2,7 +2,8 @@
 
 import pytest
 
-from lib import account, invocation
+from lib import invocation
+from lib.cloud import cam as account
 from lib.ops.output import table
 from tests.conftest import APPID, BASE_ENV, CONTEXT, Invoker, codes, manual, outcome_of
 

@@ -1,10 +1,10 @@
 """Many-account settings and the shard block: validated before anything is called."""
 
 import pytest
+from lib.org.accounts import SELF, FanoutSettings, RoleArn, parse_role_arn
+from lib.org.shard import InvalidShard, Shard, check, parse_block
 
-from lib.org import SELF, FanoutSettings, RoleArn, parse_role_arn
 from lib.settings import SettingsError, load, public_view
-from lib.shard import InvalidShard, Shard, check, parse_block
 
 ARN = "qcs::cam::uin/100000000101:roleName/CosCiUnbinderMember"
 ARN2 = "qcs::cam::uin/100000000102:roleName/ops.unbinder@team_2"

@@ -8,8 +8,8 @@ import pytest
 
 import handler
 from lib import invocation, run
-from lib.ci import _is_refusal
-from lib.errors import ApiError
+from lib.cloud.ci import _is_refusal
+from lib.cloud.errors import ApiError
 from tests.conftest import BASE_ENV, CONTEXT, REGION, TOKEN, manual, outcome_of
 
 TIMER = {"Type": "Timer", "TriggerName": "sweep", "Time": "2026-11-28T00:00:00Z"}

@@ -2,9 +2,9 @@
 
 import pytest
 
-from lib.ci import parse_status
-from lib.cosapi import parse_error_body
-from lib.errors import ApiError
+from lib.cloud.ci import parse_status
+from lib.cloud.cos import parse_error_body
+from lib.cloud.errors import ApiError
 from tests.conftest import REGION, codes, manual, outcome_of
 
 

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lib.buckets import BucketRef
+from lib.cloud.errors import ApiError
 from lib.decide import (
     CAP,
     DEADLINE,
@@ -19,7 +20,6 @@ from lib.decide import (
     decide,
     parse_request_value,
 )
-from lib.errors import ApiError
 from lib.settings import Settings
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)

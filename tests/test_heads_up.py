@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lib.buckets import BucketRef
+from lib.cloud.errors import ApiError
 from lib.decide import NEED_BLOCKERS, NEED_SLOT, NEED_STATUS, UNBIND, Decision, Facts, Need, decide
-from lib.errors import ApiError
 from lib.settings import Settings
 from tests.conftest import manual, outcome_of
 

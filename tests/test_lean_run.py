@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from lib.httpsession import EnvProxies, session_from_environment
+from lib.cloud.http import EnvProxies, session_from_environment
 from tests.conftest import BASE_ENV, REGION, ROOT, codes, manual, outcome_of
 
 TIMER = {"Type": "Timer", "TriggerName": "t", "Time": "2026-11-28T00:00:00Z"}

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from lib import roles
+from lib.cloud import sts as roles
 from tests.conftest import APPID, REGION, SECRET_ID, SECRET_KEY, TOKEN, codes, manual
 from tests.org import CENTRAL_UIN, Org, add_member, member_appid, member_uin
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from lib import roles
+from lib.cloud import sts as roles
 from lib.ops.cli import main
 from tests.conftest import ROOT
 

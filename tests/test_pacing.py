@@ -8,9 +8,9 @@ from conftest import REGION, manual, outcome_of
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from lib import pacing
-from lib.cosapi import RetryPolicy
-from lib.errors import ApiError
+from lib.cloud import pacing
+from lib.cloud.cos import RetryPolicy
+from lib.cloud.errors import ApiError
 from lib.settings import SettingsError, load
 
 

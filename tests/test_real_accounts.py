@@ -5,8 +5,10 @@ import pytest
 from conftest import APPID, REGION, manual, outcome_of
 from events_helpers import UNSET, audit_log, cloud_event, cos_event
 
-from lib import locate, preflight, regions
-from lib.ci import MAX_QUERY_BYTES
+from lib import preflight
+from lib.cloud import regions
+from lib.cloud import service as locate
+from lib.cloud.ci import MAX_QUERY_BYTES
 
 CLEAN = "demo-clean-1250000000"
 

@@ -3,8 +3,8 @@ attempts, waits and errors as when tenacity drove every attempt."""
 
 import pytest
 
-from lib.cosapi import RetryPolicy
-from lib.errors import ApiError
+from lib.cloud.cos import RetryPolicy
+from lib.cloud.errors import ApiError
 
 
 def failing(*errors, then="ok"):

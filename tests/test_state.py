@@ -8,8 +8,8 @@ import pytest
 from lib import run
 from lib.buckets import BucketRef
 from lib.settings import load
-from lib.statebucket import State
-from lib.statestore import StateStore
+from lib.state.bucket import State
+from lib.state.store import StateStore
 from tests.conftest import BASE_ENV, CONTEXT, FAST_RETRY, REGION, SECRET_KEY, codes, manual, outcome_of
 from tests.events_helpers import UNSET, audit_log, cloud_event, cos_event
 from tests.state_helpers import (

@@ -14,8 +14,8 @@ import pytest
 from lib import run
 from lib.buckets import BucketRef
 from lib.settings import load
-from lib.statebucket import State
-from lib.statestore import StateStore
+from lib.state.bucket import State
+from lib.state.store import StateStore
 from tests.conftest import BASE_ENV, CONTEXT, FAST_RETRY, REGION, ROOT, Invoker, load_event
 from tests.state_helpers import PREFIX, STATE_BUCKET, STATE_ENV, add_state_bucket, clean_bucket, keys, record
 
@@ -106,7 +106,7 @@ def test_three_deliveries_to_separately_loaded_handlers_send_one_unbind(tagged, 
 def test_ten_sweeps_over_100_buckets_with_a_daily_cap_of_five_send_five(cloud):
     add_state_bucket(cloud)
     names = [clean_bucket(cloud, f"clean-{i:03d}-1250000000") for i in range(100)]
-    # Ten instances stand in one process here, where the request pacing is one for all (lib/pacing.py:
+    # Ten instances stand in one process here, where the request pacing is one for all (lib/cloud/pacing.py:
     # SCF runs one invocation at a time per instance). Fifty requests a second shared by ten sweeps
     # is not what ten instances get, so the rate is lifted: this test is about the daily cap.
     invoke = Invoker({**STATE_ENV, "CI_UNBIND_MAX_PER_DAY": "5", "CI_UNBIND_MAX_PER_RUN": "100",

@@ -4,7 +4,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from lib.ci import query_groups
+from lib.cloud.ci import query_groups
 from tests.conftest import REGION, codes, load_event
 
 TIMER = load_event("timer.json")

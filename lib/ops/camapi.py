@@ -15,7 +15,7 @@ class CamApi(EbApi):
                 endpoint: str = "cam.tencentcloudapi.com", timeout: int = 15) -> "CamApi":
         from tencentcloud.cam.v20190116 import cam_client, models
 
-        from .. import api3
+        from ..cloud import api3
 
         # CAM is global: no region.
         return cls(api3.client(cam_client.CamClient, secret_id, secret_key, token, "", endpoint, timeout), models)

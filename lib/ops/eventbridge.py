@@ -150,7 +150,7 @@ class EbApi:
                 endpoint: str = "eb.tencentcloudapi.com", timeout: int = 15) -> "EbApi":
         from tencentcloud.eb.v20210416 import eb_client, models
 
-        from .. import api3
+        from ..cloud import api3
 
         return cls(api3.client(eb_client.EbClient, secret_id, secret_key, token, region, endpoint, timeout), models)
 

@@ -10,8 +10,8 @@ from typing import Optional
 from urllib.parse import urlencode
 
 from ..clock import iso_utc
-from ..history import BUCKETS, RUNS, request_ids
-from ..statestore import StateStore
+from ..state.history import BUCKETS, RUNS, request_ids
+from ..state.store import StateStore
 
 # Outcomes a person has to act on (README, "What to do about each outcome").
 NEEDS_PERSON = ("blocked", "refused", "error")

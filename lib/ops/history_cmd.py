@@ -12,11 +12,11 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 from .. import invocation
-from ..cosapi import CosClients
+from ..cloud.cos import CosClients
 from ..decide import OUTCOMES
 from ..report import JsonLog
 from ..settings import SettingsError, load
-from ..statestore import StateError, StateStore
+from ..state.store import StateError, StateStore
 from . import fanout_history, history, html_report
 
 SIM_STATE_BUCKET = "cos-ci-unbinder-state-1250000000"

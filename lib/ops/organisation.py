@@ -4,7 +4,7 @@ fan-out's shards really run)."""
 
 # The function's modules (and the SDKs under them) load only when a simulated run needs them: the
 # CLI reports a bad file before any SDK is imported.
-SELF = "self"  # lib.org.SELF
+SELF = "self"  # lib.org.accounts.SELF
 
 
 def add_accounts(env: dict, scenario) -> None:
@@ -20,8 +20,9 @@ def add_accounts(env: dict, scenario) -> None:
 
 def deploy(cloud, settings, log) -> None:
     """This function on the fake SCF, as the coordinator will invoke it."""
-    from .. import invocation, members
-    from .. import roles as roles_module
+    from .. import invocation
+    from ..cloud import sts as roles_module
+    from ..org import members
 
     # Keys and APPIDs kept for an earlier fake cloud in this process mean nothing to this one.
     roles_module.CACHE.clear()

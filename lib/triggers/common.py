@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from ..buckets import BucketRef
 
-if TYPE_CHECKING:  # lib.shard loads only for a coordinator's worker invocation (cold start)
-    from ..shard import Shard
+if TYPE_CHECKING:  # lib.org.shard loads only for a coordinator's worker invocation (cold start)
+    from ..org.shard import Shard
 
 TIMER, EVENT, MANUAL = "timer", "event", "manual"
 
@@ -33,7 +33,7 @@ class Trigger:
     ignored: tuple[dict, ...] = ()
     unlocated: tuple[str, ...] = ()
     unreadable: tuple[dict, ...] = ()
-    shard: Optional["Shard"] = None  # a coordinator's worker invocation (lib/shard.py)
+    shard: Optional["Shard"] = None  # a coordinator's worker invocation (lib/org/shard.py)
 
 
 def show(value: Any, limit: int = 80) -> str:

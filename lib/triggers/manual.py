@@ -37,9 +37,9 @@ def parse_manual(event: dict) -> Trigger:
         refs.setdefault(ref)
     shard = None
     if "shard" in event:
-        # Only a coordinator's worker invocation has a shard: lib.shard loads then (cold start).
-        from ..shard import InvalidShard
-        from ..shard import parse_block as parse_shard
+        # Only a coordinator's worker invocation has a shard: lib.org.shard loads then (cold start).
+        from ..org.shard import InvalidShard
+        from ..org.shard import parse_block as parse_shard
 
         try:
             shard = parse_shard(event["shard"])

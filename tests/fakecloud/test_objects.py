@@ -1,11 +1,11 @@
-"""The fake's COS objects and bucket versioning, through cos-python-sdk-v5 and lib/statestore.py."""
+"""The fake's COS objects and bucket versioning, through cos-python-sdk-v5 and lib/state/store.py."""
 
 import pytest
 from qcloud_cos import CosServiceError
 
-from lib.cosapi import CosClients, RetryPolicy
+from lib.cloud.cos import CosClients, RetryPolicy
 from lib.settings import Credentials
-from lib.statestore import DENIED, MISSING, UNAVAILABLE, VERSIONED, StateError, StateStore
+from lib.state.store import DENIED, MISSING, UNAVAILABLE, VERSIONED, StateError, StateStore
 
 B = "state-1250000000"
 R = "ap-guangzhou"

@@ -12,10 +12,10 @@ import uuid
 from datetime import datetime
 from typing import Optional
 
-from .buckets import BucketRef
-from .clock import iso_utc
-from .cosapi import Trace
-from .statestore import StateStore
+from ..buckets import BucketRef
+from ..clock import iso_utc
+from ..cloud.cos import Trace
+from .store import StateStore
 
 _SLOT_RE = re.compile(r"slot-(?P<k>[0-9]{6})\.json")
 

@@ -1,5 +1,5 @@
 """Invocations that involve member accounts: a shard worker, and a sweep of every listed account
-within one invocation (CI_UNBIND_FANOUT=off). The coordinator of a fan-out is lib/fanout.py.
+within one invocation (CI_UNBIND_FANOUT=off). The coordinator of a fan-out is lib/org/fanout.py.
 
 A member account's CI, COS and Tag calls go out with that account's assumed-role keys; its buckets
 are decided by the same Runner as any other, so every rule (live tags, blockers, caps, dry run)
@@ -13,16 +13,16 @@ import time
 from collections import Counter
 from typing import Optional
 
-from . import account as accounts
-from . import report as reports
-from . import run as runs
-from .buckets import InvalidBucket, validate_region
-from .budget import context_value, time_limit
-from .decide import OUTCOMES
-from .errors import ApiError
-from .org import SELF
-from .settings import Credentials, Settings
-from .triggers import InvalidEvent, Trigger
+from .. import report as reports
+from .. import run as runs
+from ..buckets import InvalidBucket, validate_region
+from ..budget import context_value, time_limit
+from ..cloud import cam as accounts
+from ..cloud.errors import ApiError
+from ..decide import OUTCOMES
+from ..settings import Credentials, Settings
+from ..triggers import InvalidEvent, Trigger
+from .accounts import SELF
 
 
 def applies(trigger: Trigger, settings: Settings) -> bool:
@@ -71,7 +71,7 @@ class Access:
         self.time_limit = time_limit(context)
         self._region = region_of(context) or "ap-guangzhou"  # STS answers in any region
         self._identity = identity or accounts.Identity()
-        self._roles = None  # lib.roles.Roles, made on first use
+        self._roles = None  # lib.cloud.sts.Roles, made on first use
 
     def credentials(self, account: str) -> Credentials:
         if account == SELF:
@@ -82,7 +82,7 @@ class Access:
         if self._roles is None:
             # The STS SDK loads only when a member account is reached: a cold start that serves
             # events never pays for it.
-            from .roles import Roles
+            from ..cloud.sts import Roles
 
             self._roles = Roles(self.settings.credentials, self._region)
         return self._roles.credentials(role, self.time_limit)
@@ -122,7 +122,7 @@ def run_shard(trigger: Trigger, context, settings: Settings, access: Access, con
     try:
         runner = access.runner(shard.account, connect_fn, log, runner_options)
     except ApiError as err:
-        from .invocation import failure  # here: the entry imports this module
+        from ..invocation import failure  # here: the entry imports this module
 
         report = failure("assume_role_failed", str(err), log, run_id, trigger.kind, settings.dry_run,
                          runs.secrets_of(settings))

@@ -1,7 +1,7 @@
 """Member accounts and the fan-out settings: CI_UNBIND_ACCOUNTS, _FANOUT, _SHARD_SIZE, _MAX_INVOCATIONS.
 
 An account is either this function's own (`SELF`) or a CAM role in a member account, named by its
-ARN; the role is assumed with STS (lib/roles.py) and its keys do that account's CI, COS and Tag calls.
+ARN; the role is assumed with STS (lib/cloud/sts.py) and its keys do that account's CI, COS and Tag calls.
 """
 
 import re

@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from .cosapi import DEFAULT_RETRY, CosClients, RetryPolicy, Trace, read, request_id_of, translate
-from .errors import ApiError
+from ..cloud.cos import DEFAULT_RETRY, CosClients, RetryPolicy, Trace, read, request_id_of, translate
+from ..cloud.errors import ApiError
 
 # Run error and reason codes for the state bucket's own failures (docs/state.md).
 MISSING, DENIED, VERSIONED, UNAVAILABLE = ("state_bucket_missing", "state_bucket_denied",

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .org import SELF, AccountsError, parse_role_arn
+from .accounts import SELF, AccountsError, parse_role_arn
 
 _KEYS = ("account", "coordinator_run_id", "index", "of")
 _RUN_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")

@@ -16,11 +16,11 @@ from typing import Callable, Optional
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.sts.v20180813 import models, sts_client
 
+from ..org.accounts import RoleArn
+from ..settings import Credentials
 from . import api3
-from .cosapi import DEFAULT_RETRY, RetryPolicy
+from .cos import DEFAULT_RETRY, RetryPolicy
 from .errors import ApiError
-from .org import RoleArn
-from .settings import Credentials
 
 API = "sts:AssumeRole"
 SESSION_NAME = "cos-ci-unbinder"

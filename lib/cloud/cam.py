@@ -14,10 +14,10 @@ import threading
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from .buckets import InvalidBucket, validate_appid
-from .cosapi import DEFAULT_RETRY, RetryPolicy
+from ..buckets import InvalidBucket, validate_appid
+from ..settings import Credentials
+from .cos import DEFAULT_RETRY, RetryPolicy
 from .errors import ApiError
-from .settings import Credentials
 
 API = "cam:GetUserAppId"
 _RETRYABLE_CODES = ("RequestLimitExceeded", "InternalError", "ServiceUnavailable", "ClientNetworkError")

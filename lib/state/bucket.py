@@ -7,16 +7,16 @@ import threading
 from datetime import datetime
 from typing import Callable, Optional, Union
 
-from .buckets import BucketRef
-from .cosapi import Trace
+from ..buckets import BucketRef
+from ..cloud.cos import Trace
+from ..cloud.errors import ApiError
+from ..decide import Decision
+from ..settings import Settings
+from . import LEASE_HELD, MAX_PER_DAY
 from .daycap import DayCap
-from .decide import Decision
-from .errors import ApiError
 from .history import record_run, run_key, start_record
 from .leases import Held, Lease, Leases, lease_seconds
-from .settings import Settings
-from .state import LEASE_HELD, MAX_PER_DAY
-from .statestore import StateError, StateStore
+from .store import StateError, StateStore
 
 
 def _status_decision(status: str) -> Decision:

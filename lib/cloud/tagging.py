@@ -1,7 +1,7 @@
 """Live bucket tags through COS GetBucketTagging: the event is only a hint, the tags decide."""
 
-from .buckets import BucketRef
-from .cosapi import DEFAULT_RETRY, CosClients, RetryPolicy, Trace, get_document, read, translate
+from ..buckets import BucketRef
+from .cos import DEFAULT_RETRY, CosClients, RetryPolicy, Trace, get_document, read, translate
 from .errors import ApiError
 
 API = "GET /?tagging"

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional
 
-from .buckets import BucketRef
-from .clock import iso_utc
-from .cosapi import Trace
-from .errors import ApiError
-from .statestore import UNAVAILABLE, StateError, StateStore
+from ..buckets import BucketRef
+from ..clock import iso_utc
+from ..cloud.cos import Trace
+from ..cloud.errors import ApiError
+from .store import UNAVAILABLE, StateError, StateStore
 
 _NUMBER_RE = re.compile(r"(?P<n>[0-9]{10})\.json")
 # Kept after the time limit: SCF's end of the invocation and the clocks of two containers.

@@ -13,9 +13,9 @@ from typing import Optional
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.scf.v20180416 import models, scf_client
 
+from ..settings import Credentials
 from . import api3
 from .errors import ApiError
-from .settings import Credentials
 
 INVOKE = "scf:Invoke"
 STATUS = "scf:GetAsyncEventStatus"

@@ -15,13 +15,13 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
-from . import report as reports
-from .budget import context_value, margin_for, time_limit
-from .clock import utc_now
-from .errors import ApiError
-from .invoke import FINAL_STATES, FunctionInvoker
+from .. import report as reports
+from ..budget import context_value, margin_for, time_limit
+from ..clock import utc_now
+from ..cloud.errors import ApiError
+from ..cloud.scf import FINAL_STATES, FunctionInvoker
+from ..state import open_state
 from .members import Access, _role_error, region_of
-from .state import open_state
 
 POLL_SECONDS = 2.0
 DEFAULT_LIMIT = 900.0

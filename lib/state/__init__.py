@@ -1,6 +1,6 @@
 """State across invocations, on the user's COS bucket: leases, the daily cap, run history.
 
-`State` (lib/statebucket.py) is the one object the rest of the function (and other features) use;
+`State` (lib/state/bucket.py) is the one object the rest of the function (and other features) use;
 docs/state.md describes its API. `open_state` gives `NO_STATE` when no state bucket is set, which
 lets every run behave exactly as without it: such a run never imports the state bucket's modules
 (leases, daily cap, history, the store), a cold-start saving; a run with a state bucket imports
@@ -10,8 +10,8 @@ them on its first `open_state`.
 from datetime import datetime
 from typing import Callable, Optional
 
-from .cosapi import DEFAULT_RETRY, CosClients, RetryPolicy
-from .settings import Settings
+from ..cloud.cos import DEFAULT_RETRY, CosClients, RetryPolicy
+from ..settings import Settings
 
 LEASE_HELD, MAX_PER_DAY = "lease_held", "max_per_day"
 
@@ -44,8 +44,8 @@ def open_state(settings: Settings, clients: Optional[CosClients], run_id: str, t
     if clients is None:  # never run without the state the settings ask for
         raise RuntimeError("a state bucket is set but the run has no COS clients for it")
     # Imported here, not above: only a run with a state bucket needs them (cold start).
-    from .statebucket import State
-    from .statestore import StateStore
+    from .bucket import State
+    from .store import StateStore
 
     store = StateStore(clients, settings.state_bucket, settings.state_region, settings.state_prefix, retry)
     return State(store, settings, run_id, time_limit, now, workers=settings.concurrency)

@@ -10,8 +10,8 @@ A bucket the list does not name, or names with an unusable Location, is an `erro
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .buckets import BucketRef, InvalidBucket, validate_region
-from .cosapi import DEFAULT_RETRY, CosClients, RetryPolicy, Trace, read
+from ..buckets import BucketRef, InvalidBucket, validate_region
+from .cos import DEFAULT_RETRY, CosClients, RetryPolicy, Trace, read
 from .errors import ApiError
 
 API = "GET Service"

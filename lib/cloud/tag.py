@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.tag.v20180813 import models, tag_client
 
+from ..buckets import BucketRef, InvalidBucket, parse_cos_resource
+from ..settings import Credentials
 from . import api3, pacing
-from .buckets import BucketRef, InvalidBucket, parse_cos_resource
-from .cosapi import DEFAULT_RETRY, RetryPolicy
+from .cos import DEFAULT_RETRY, RetryPolicy
 from .errors import ApiError
-from .settings import Credentials
 
 API = "tag:GetResources"
 MAX_RESULTS = 200

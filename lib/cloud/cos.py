@@ -20,10 +20,10 @@ from qcloud_cos.cos_auth import CosS3Auth
 from qcloud_cos.cos_exception import CosClientError, CosServiceError
 from qcloud_cos.xml2dict import Xml2Dict
 
+from ..settings import Credentials
 from . import pacing
 from .errors import ApiError
-from .httpsession import session_from_environment
-from .settings import Credentials
+from .http import session_from_environment
 
 # Throttling answers: CI/COS 429 or SlowDown (COS sends it with 503), API 3.0 RequestLimitExceeded.
 THROTTLED = ("SlowDown", "RequestLimitExceeded")

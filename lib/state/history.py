@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Optional
 
-from .clock import iso_utc
-from .statestore import StateError, StateStore
+from ..clock import iso_utc
+from .store import StateError, StateStore
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 RUNS, BUCKETS = "runs/", "buckets/"

@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 
 from qcloud_cos.cos_auth import CosS3Auth
 
-from .buckets import BucketRef, ci_service_host
-from .cosapi import (
+from ..buckets import BucketRef, ci_service_host
+from .cos import (
     DEFAULT_RETRY,
     CosClients,
     RetryPolicy,

@@ -1,0 +1,1 @@
+"""One module per external service, and the plumbing they share."""
