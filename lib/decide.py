@@ -24,6 +24,8 @@ OUTCOMES = ("unbound", "would_unbind", "blocked", "refused", "not_bound", "unbin
 NEED_TAGS, NEED_STATUS, NEED_BLOCKERS, NEED_SLOT = "tags", "status", "blockers", "slot"
 # The slot answer: a place under the per-run cap, or why there is none.
 GRANTED, CAP, DEADLINE = "granted", "max_per_run", "deadline"
+# Why the state bucket defers a bucket (lib/state/bucket.py).
+LEASE_HELD, MAX_PER_DAY = "lease_held", "max_per_day"
 # The action for an eligible bucket with a slot.
 UNBIND = "unbind"
 

@@ -28,12 +28,10 @@ def failure(code: str, message: str, log: reports.JsonLog, run_id=None, trigger=
             secrets=(), settings: Optional[Settings] = None, sleep=time.sleep) -> dict:
     """A report for an invocation that could not run its buckets; logged like any run, and
     notified when the settings were good enough to say where."""
-    out = reports.build(trigger, dry_run, str(run_id or runs.new_run_id()), [], error={"code": code, "message": message})
-    out = reports.scrub(out, secrets)
+    out = reports.failed(code, message, str(run_id or runs.new_run_id()), trigger, dry_run, secrets)
     if settings is not None:
         out = notifications.attach(out, settings, sleep=sleep)
-    log.emit({"msg": "run", **{k: out[k] for k in ("ok", "run_id", "trigger", "dry_run", "summary", "error")},
-              **({"notify": out["notify"]} if "notify" in out else {})})
+    reports.log_run(log, out)
     return out
 
 

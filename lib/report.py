@@ -83,6 +83,17 @@ def build(trigger: Optional[str], dry_run: bool, run_id: str, results, error: Op
     return report
 
 
+def failed(code: str, message: str, run_id: str, trigger: Optional[str], dry_run: bool, secrets=()) -> dict:
+    """The report of an invocation (or one account's part of it) that could not run its buckets."""
+    return scrub(build(trigger, dry_run, run_id, [], error={"code": code, "message": message}), secrets)
+
+
+def log_run(log: "JsonLog", report: dict) -> None:
+    """The run line of a report that decided no bucket."""
+    log.emit({"msg": "run", **{k: report[k] for k in ("ok", "run_id", "trigger", "dry_run", "summary", "error")},
+              **({"notify": report["notify"]} if "notify" in report else {})})
+
+
 class JsonLog:
     """JSON lines to a stream (stdout in the function, where SCF collects them)."""
 

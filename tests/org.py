@@ -6,7 +6,7 @@ import json
 
 from lib import invocation
 from lib.cloud import sts as roles
-from lib.org import members
+from lib.org import access
 from lib.report import JsonLog
 from tests.conftest import APPID, BASE_ENV, CONTEXT, REGION, SECRET_ID, SECRET_KEY, TOKEN, fast_connect
 
@@ -45,7 +45,7 @@ class Org:
         self.stream = io.StringIO()
         self.log = JsonLog(stream=self.stream, secrets=[SECRET_ID, SECRET_KEY, TOKEN])
         roles.CACHE.clear()
-        members._MEMBER_IDENTITIES.clear()
+        access._MEMBER_IDENTITIES.clear()
 
     def settings(self, env=None):
         return invocation.cold_start({**self.env, **(env or {})})

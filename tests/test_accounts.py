@@ -1,9 +1,9 @@
 """Many-account settings and the shard block: validated before anything is called."""
 
 import pytest
+
 from lib.org.accounts import SELF, FanoutSettings, RoleArn, parse_role_arn
 from lib.org.shard import InvalidShard, Shard, check, parse_block
-
 from lib.settings import SettingsError, load, public_view
 
 ARN = "qcs::cam::uin/100000000101:roleName/CosCiUnbinderMember"

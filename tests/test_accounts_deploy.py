@@ -3,8 +3,8 @@
 import json
 
 import yaml
-from lib.org.accounts import parse_role_arn
 
+from lib.org.accounts import parse_role_arn
 from tests.cam_policy import CENTRAL_POLICY, load_policy
 from tests.conftest import ROOT
 

@@ -243,11 +243,11 @@ def test_policy_check_needs_the_whole_product_suite():
 
 
 def codes_the_code_can_emit() -> set[str]:
-    from lib import decide, state, triggers
+    from lib import decide, triggers
     from lib.state import store as statestore
 
     found = {decide.CAP, decide.DEADLINE, triggers.FAILED_CALL, triggers.UNRELATED_SOURCE,
-             triggers.UNRELATED_EVENT, triggers.NOT_A_BUCKET, state.LEASE_HELD, state.MAX_PER_DAY,
+             triggers.UNRELATED_EVENT, triggers.NOT_A_BUCKET, decide.LEASE_HELD, decide.MAX_PER_DAY,
              statestore.MISSING, statestore.DENIED, statestore.VERSIONED, statestore.UNAVAILABLE}
     for path in [p for part in ("", "cloud", "state", "org") for p in (ROOT / "lib" / part).glob("*.py")]:
         text = path.read_text()

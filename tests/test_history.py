@@ -136,7 +136,7 @@ def test_chart_bars_stack_to_the_day_totals():
 
 
 def test_the_demo_keeps_its_history_in_a_state_bucket_of_the_fake(capsys):
-    from lib.ops.history_cmd import SIM_STATE_BUCKET
+    from lib.ops.simulation import SIM_STATE_BUCKET
 
     assert main(["invoke", str(ROOT / "events" / "manual.json"), "--simulate", "--apply", "--json"]) in (0, 1)
     report = json.loads(capsys.readouterr().out)

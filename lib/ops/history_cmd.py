@@ -18,11 +18,8 @@ from ..report import JsonLog
 from ..settings import SettingsError, load
 from ..state.store import StateError, StateStore
 from . import fanout_history, history, html_report
+from .simulation import SIM_CREDENTIALS, SIM_REGION, SIM_STATE_BUCKET, simulated_state
 
-SIM_STATE_BUCKET = "cos-ci-unbinder-state-1250000000"
-SIM_REGION = "ap-guangzhou"
-# What --simulate runs with: a state bucket in the fake, so the demo keeps history as deployed.
-SIM_STATE_ENV = {"CI_UNBIND_STATE_BUCKET": SIM_STATE_BUCKET, "CI_UNBIND_STATE_REGION": SIM_REGION}
 HELP = "the runs and the buckets that need a person, from the state bucket"
 DESCRIPTION = ("Read the run history the function keeps in its state bucket (or saved report files) and print "
                "the runs and the buckets that need a person.")
@@ -39,17 +36,9 @@ def add_arguments(h) -> None:
     source.add_argument("--simulate", action="store_true", help="a few demo runs on the built-in fake cloud")
 
 
-def simulated_state(cloud) -> dict:
-    """A state bucket in the fake cloud (never bound, never tagged), and the settings naming it."""
-    if cloud.account.bucket(SIM_STATE_BUCKET) is None:
-        cloud.add_bucket(SIM_STATE_BUCKET, SIM_REGION, ci_status="off")
-    return dict(SIM_STATE_ENV)
-
-
 def _simulate(now: datetime):
     """Three days of demo runs on the fake cloud, then their history read back from its state bucket."""
     from ..fakecloud import DEMO_SCENARIO, FakeCloud, load_scenario
-    from .invoking import SIM_CREDENTIALS
 
     cloud = FakeCloud(secret_id=SIM_CREDENTIALS["TENCENTCLOUD_SECRETID"],
                       secret_key=SIM_CREDENTIALS["TENCENTCLOUD_SECRETKEY"])

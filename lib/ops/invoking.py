@@ -16,8 +16,8 @@ from ..triggers import InvalidEvent, parse
 from . import notify_demo, organisation, output
 from .confirm import confirm
 from .errors import CliError, one_line
+from .simulation import SIM_CREDENTIALS, SIM_STATE_ENV, simulated_state
 
-SIM_CREDENTIALS = {"TENCENTCLOUD_SECRETID": "AKIDSIMULATEDEXAMPLE", "TENCENTCLOUD_SECRETKEY": "simulated-secret-key"}
 # Run errors that mean the run never started: exit 2, and no table that could pass for success.
 NOT_STARTED = ("invalid_event", "invalid_settings", "missing_credentials")
 
@@ -103,8 +103,6 @@ def invoke(args) -> int:
 
     env = dict(os.environ)
     if args.simulate:
-        from .history_cmd import SIM_STATE_ENV
-
         env.update(SIM_CREDENTIALS)
         env.update(SIM_STATE_ENV)  # the demo keeps history in a state bucket of the fake, as deployed
         env.pop("TENCENTCLOUD_SESSIONTOKEN", None)
@@ -132,8 +130,6 @@ def invoke(args) -> int:
                           secret_key=SIM_CREDENTIALS["TENCENTCLOUD_SECRETKEY"])
         _load_scenario(cloud, scenario, args.scenario)
         robot = notify_demo.add_to(cloud, robot)
-        from .history_cmd import simulated_state
-
         simulated_state(cloud)
         with cloud:
             organisation.deploy(cloud, settings, log)

@@ -22,11 +22,11 @@ def deploy(cloud, settings, log) -> None:
     """This function on the fake SCF, as the coordinator will invoke it."""
     from .. import invocation
     from ..cloud import sts as roles_module
-    from ..org import members
+    from ..org import access
 
     # Keys and APPIDs kept for an earlier fake cloud in this process mean nothing to this one.
     roles_module.CACHE.clear()
-    members._MEMBER_IDENTITIES.clear()
+    access._MEMBER_IDENTITIES.clear()
 
     def main_handler(event, context):
         return invocation.handle(event, context, settings, log=log)

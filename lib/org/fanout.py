@@ -21,7 +21,7 @@ from ..clock import utc_now
 from ..cloud.errors import ApiError
 from ..cloud.scf import FINAL_STATES, FunctionInvoker
 from ..state import open_state
-from .members import Access, _role_error, region_of
+from .access import Access, region_of, role_error
 
 POLL_SECONDS = 2.0
 DEFAULT_LIMIT = 900.0
@@ -115,7 +115,7 @@ def _discover(access: Access, connect_fn, settings, name: str) -> dict:
     try:
         creds = access.credentials(name)
     except ApiError as err:
-        return {"account": name, "ok": False, "error": _role_error(err)}
+        return {"account": name, "ok": False, "error": role_error(err)}
     member = access.settings_for(name, creds)
     try:
         found = connect_fn(member).finder().find(settings.tag_key)

@@ -7,22 +7,17 @@ holds unchanged. A role that cannot be assumed is an error for that account alon
 """
 
 import dataclasses
-import os
-import threading
 import time
 from collections import Counter
-from typing import Optional
 
 from .. import report as reports
 from .. import run as runs
-from ..buckets import InvalidBucket, validate_region
-from ..budget import context_value, time_limit
-from ..cloud import cam as accounts
+from ..budget import context_value
 from ..cloud.errors import ApiError
 from ..decide import OUTCOMES
-from ..settings import Credentials, Settings
+from ..settings import Settings
 from ..triggers import InvalidEvent, Trigger
-from .accounts import SELF
+from .access import Access, role_error
 
 
 def applies(trigger: Trigger, settings: Settings) -> bool:
@@ -43,78 +38,6 @@ def check_event(trigger: Trigger, settings: Settings) -> None:
             raise InvalidEvent(f"manual event: {err}") from None
 
 
-def region_of(context) -> Optional[str]:
-    """The function's region from the SCF context or environment; None when absent or not a region."""
-    region = context_value(context, "tencentcloud_region") or os.environ.get("TENCENTCLOUD_REGION")
-    try:
-        return validate_region(str(region)) if region else None
-    except InvalidBucket:
-        return None
-
-
-# The APPID behind each member role, asked of CAM (GetUserAppId) with that role's keys, once per
-# container: it decides `foreign_account` for the member's buckets as TENCENTCLOUD_APPID does for ours.
-_MEMBER_IDENTITIES: dict = {}
-_IDENTITIES_LOCK = threading.Lock()
-
-
-def member_identity(account: str) -> accounts.Identity:
-    with _IDENTITIES_LOCK:
-        return _MEMBER_IDENTITIES.setdefault(account, accounts.Identity())
-
-
-class Access:
-    """Each account's keys for one invocation: our own for SELF, an assumed role's for a member."""
-
-    def __init__(self, settings: Settings, context, identity: Optional[accounts.Identity] = None):
-        self.settings = settings
-        self.time_limit = time_limit(context)
-        self._region = region_of(context) or "ap-guangzhou"  # STS answers in any region
-        self._identity = identity or accounts.Identity()
-        self._roles = None  # lib.cloud.sts.Roles, made on first use
-
-    def credentials(self, account: str) -> Credentials:
-        if account == SELF:
-            return self.settings.credentials
-        role = self.settings.fanout.role(account)
-        if role is None:  # check_event and the settings make this unreachable; fail closed anyway
-            raise ApiError(api="sts:AssumeRole", code="UnlistedAccount", message="account not in CI_UNBIND_ACCOUNTS")
-        if self._roles is None:
-            # The STS SDK loads only when a member account is reached: a cold start that serves
-            # events never pays for it.
-            from ..cloud.sts import Roles
-
-            self._roles = Roles(self.settings.credentials, self._region)
-        return self._roles.credentials(role, self.time_limit)
-
-    def settings_for(self, account: str, credentials: Credentials) -> Settings:
-        """A member's settings: its keys, and its APPID still to be found (never ours)."""
-        if account == SELF:
-            return self.settings
-        return dataclasses.replace(self.settings, credentials=credentials, appid=None)
-
-    def runner(self, account: str, connect_fn, log, runner_options, **changes) -> "runs.Runner":
-        """A Runner for one account's buckets, with that account's keys and APPID. Raises ApiError
-        when the role cannot be assumed."""
-        creds = self.credentials(account)
-        log.add_secrets(creds.secret_id, creds.secret_key, creds.token or "")
-        settings = dataclasses.replace(self.settings_for(account, creds), **changes)
-        cloud = connect_fn(settings)
-        if account != SELF and settings.state_bucket:
-            # The state bucket is the central account's: leases, the day's count and history go
-            # there with our own keys, so the daily cap holds across every account and shard.
-            cloud = dataclasses.replace(cloud, clients=connect_fn(self.settings).clients)
-        identity = self._identity if account == SELF else member_identity(account)
-        who = identity.resolve(settings.appid, cloud.appid)
-        if who.appid and who.appid != settings.appid:
-            settings = dataclasses.replace(settings, appid=who.appid)
-        return runs.Runner(settings, cloud, log=log, account=who, **runner_options)
-
-
-def _role_error(err: ApiError) -> dict:
-    return {**err.as_reason(), "code": "assume_role_failed"}
-
-
 def run_shard(trigger: Trigger, context, settings: Settings, access: Access, connect_fn, log, started,
               runner_options) -> dict:
     shard = trigger.shard
@@ -122,12 +45,11 @@ def run_shard(trigger: Trigger, context, settings: Settings, access: Access, con
     try:
         runner = access.runner(shard.account, connect_fn, log, runner_options)
     except ApiError as err:
-        from ..invocation import failure  # here: the entry imports this module
-
-        report = failure("assume_role_failed", str(err), log, run_id, trigger.kind, settings.dry_run,
-                         runs.secrets_of(settings))
-        report["error"] = _role_error(err)
+        report = reports.failed("assume_role_failed", str(err), str(run_id or runs.new_run_id()), trigger.kind,
+                                settings.dry_run, runs.secrets_of(settings))
+        report["error"] = role_error(err)
         report["shard"] = shard.as_dict()
+        reports.log_run(log, report)
         return report
     return runner.run(trigger, context, started=started)
 
@@ -147,7 +69,7 @@ def sweep_accounts(trigger: Trigger, context, settings: Settings, access: Access
         try:
             runner = access.runner(name, connect_fn, log, runner_options, max_per_run=remaining)
         except ApiError as err:
-            parts.append({"account": name, "ok": False, "buckets": 0, "error": _role_error(err)})
+            parts.append({"account": name, "ok": False, "buckets": 0, "error": role_error(err)})
             continue
         # Each account's part is its own run (its own id, in the log and in any stored history),
         # marked as a part of this one as a fan-out's shard is, so that history shows them together.

@@ -13,8 +13,6 @@ from typing import Callable, Optional
 from ..cloud.cos import DEFAULT_RETRY, CosClients, RetryPolicy
 from ..settings import Settings
 
-LEASE_HELD, MAX_PER_DAY = "lease_held", "max_per_day"
-
 
 class _NoState:
     """No state bucket: every hook lets the run go on exactly as it would without one."""

@@ -10,9 +10,8 @@ from typing import Callable, Optional, Union
 from ..buckets import BucketRef
 from ..cloud.cos import Trace
 from ..cloud.errors import ApiError
-from ..decide import Decision
+from ..decide import LEASE_HELD, MAX_PER_DAY, Decision
 from ..settings import Settings
-from . import LEASE_HELD, MAX_PER_DAY
 from .daycap import DayCap
 from .history import record_run, run_key, start_record
 from .leases import Held, Lease, Leases, lease_seconds
