@@ -37,10 +37,15 @@ class Budget:
     waits for them rather than being deferred, so the cap counts real unbinds, exactly.
     """
 
-    def __init__(self, cap: int, clock: Callable[[], float], start: float, limit: Optional[float]):
+    def __init__(self, cap: int, clock: Callable[[], float], start: float, limit: Optional[float],
+                 reserve: float = 0.0):
         self._cap = cap
         self._clock = clock
         self._deadline = None if limit is None else start + max(limit - margin_for(limit), 0.0)
+        # Time kept for what follows the last bucket (the state's writes, the digest), and grown
+        # by each decided bucket that will cost a write: the buckets decided are counted against
+        # what is left, so the end of the run always fits.
+        self._reserve = reserve
         # After this nothing more is asked, not even the reads that confirm an unbind.
         self._hard_end = None if limit is None else start + max(limit - 1.0, 0.0)
         self._used = 0
@@ -48,7 +53,11 @@ class Budget:
         self._cond = threading.Condition()
 
     def past_deadline(self) -> bool:
-        return self._deadline is not None and self._clock() >= self._deadline
+        return self._deadline is not None and self._clock() >= self._deadline - self._reserve
+
+    def keep_time(self, seconds: float) -> None:
+        with self._cond:
+            self._reserve += seconds
 
     @property
     def hard_end(self) -> Optional[float]:

@@ -4,6 +4,7 @@ Credentials never appear: nothing that carries them is ever put in a record, and
 guard every line is scrubbed of the secret values before it is written.
 """
 
+import hashlib
 import json
 import sys
 import threading
@@ -20,6 +21,16 @@ from .decide import OUTCOMES
 # call. A blocked bucket's reasons name each blocker with the request id of the listing that showed
 # it, and any check that failed with its own.
 CALLS_KEPT_FOR = ("error", "refused")
+
+
+# The parts of each reason that say what blocks or happened; request ids, messages and timings
+# are left out (a refusal's service code is kept, its request id is not).
+_STABLE = {
+    "workflow": ("id", "state"), "batch_job": ("id", "state"), "service_enabled": ("service",),
+    "unbind_refused": ("http_status", "service_code"), "api_error": ("api", "http_status", "service_code"),
+    "not_due": ("not_before", "heads_up"), "ci_status": ("status",), "unknown_status": ("status",),
+    "unverified": ("status",),
+}
 
 
 @dataclass
@@ -65,6 +76,17 @@ class CallTally:
     def total(self) -> int:
         with self._lock:
             return self._own + len(self._shared)
+
+
+def fingerprint(result: dict) -> str:
+    """What a bucket's result says, without what differs on every run (request ids, messages,
+    timings): two runs that found the same have the same fingerprint."""
+    parts = [result.get("outcome")]
+    for reason in result.get("reasons") or []:
+        code = reason.get("code")
+        parts.append([code] + [reason.get(k) for k in _STABLE.get(code, ())])
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
 def summary(results) -> dict:

@@ -49,6 +49,12 @@ if TYPE_CHECKING:
 # Status reads after an accepted unbind, and the pause before each one after the first.
 VERIFY_PAUSES = (0.0, 0.5, 1.0)
 _MAX_STEPS = 16
+# What the end of a run is given beyond the margin for buckets in flight: the state's run record,
+# index and reads (a few paced calls), a digest (one POST and a retry), and each write a decided
+# bucket will cost (a COS PUT's round trip, shared by the writing threads).
+STATE_END_SECONDS = 1.5
+DIGEST_SECONDS = 3.0
+WRITE_SECONDS = 0.15
 
 
 @dataclass
@@ -232,9 +238,12 @@ class Runner:
         else:
             refs = list(dict.fromkeys([*trigger.buckets, *located.refs]))
 
-        budget = Budget(self.settings.max_per_run, self._clock, started, limit)
+        budget = Budget(self.settings.max_per_run, self._clock, started, limit, reserve=self._end_reserve())
         self.heads_up = heads_up_window(self.settings.notify.notice_days, trigger.kind)
         self._hard_end = budget.hard_end
+        write_cost = self._write_cost()
+        if self.state is not NO_STATE and budget.hard_end is not None:
+            self.state.time_left = lambda: budget.hard_end - self.digest_reserve() - self._clock()
         services = ServiceIndex(self.cloud.ci, [r for r in refs if self.settings.region_allowed(r.region)],
                                 self.settings.blocking_services)
         checker = Checker(self.cloud.ci, self.cloud.tags, services)
@@ -244,7 +253,10 @@ class Runner:
 
         def one(ref):
             result = self.evaluate(ref, checker, budget, dry_run)
-            self._log.emit({"msg": "bucket", "run_id": run_id, **result.as_dict()})  # every call, always
+            as_dict = result.as_dict()
+            self._log.emit({"msg": "bucket", "run_id": run_id, **as_dict})  # every call, always
+            if self.state.will_write(as_dict):
+                budget.keep_time(write_cost)
             tally.add(result.calls)
             if self._progress:
                 self._progress(result, next(finished), len(refs))
@@ -266,6 +278,22 @@ class Runner:
             report["ok"] = False  # records of the batch were not acted on
         return self._finish(report, started, tally.total)
 
+    # -- the end of a run, inside its time ----------------------------------------------------
+    def digest_reserve(self) -> float:
+        """Seconds kept for the digest: one send with its retry pause."""
+        return DIGEST_SECONDS if self.settings.notify.enabled else 0.0
+
+    def _end_reserve(self) -> float:
+        # With a state bucket: its own records, and the writes of the buckets still in flight when
+        # the deadline passes (each worker's), which decide after it and so keep no time themselves.
+        state = STATE_END_SECONDS + self.settings.concurrency * self._write_cost() if self.settings.state_bucket else 0.0
+        return state + self.digest_reserve()
+
+    def _write_cost(self) -> float:
+        """What one more state write adds to the end of the run: a slot at the shared rate, or a
+        round trip shared by the writing threads, whichever is longer."""
+        return max(1.0 / self.settings.max_rps, WRITE_SECONDS / max(self.settings.concurrency, 1))
+
     def _finish(self, report: dict, started: float, calls: int = 0) -> dict:
         report["elapsed_ms"] = int((self._clock() - started) * 1000)
         report["account"] = self.account.as_dict()
@@ -276,6 +304,7 @@ class Runner:
         # failed makes `ok` false, and a run that is not ok always notifies), within the time.
         report = notifications.attach(report, self.settings, self.state, sleep=self._sleep, monotonic=self._clock,
                                       deadline=self._hard_end)
+        report["elapsed_ms"] = int((self._clock() - started) * 1000)  # the whole invocation, its end included
         total = calls + len(report.get("discovery", {}).get("request_ids", []))
         total += 1 if self.account.request_id or self.account.error else 0
         self._log.emit({"msg": "run", "run_id": report["run_id"], "ok": report["ok"],

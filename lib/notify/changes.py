@@ -10,24 +10,13 @@ request ids or timings, which differ on every run. The record is one small JSON 
 read through any store with `get_json(key)` and `put_json(key, value)`.
 """
 
-import hashlib
-import json
 from typing import Optional, Protocol
 
+from ..report import fingerprint
 from . import digest
 
 RECORD_KEY = "notify/last-notified.json"
 VERSION = 1
-# The parts of each reason that say what blocks or happened; request ids, messages and timings
-# are left out (a refusal's service code is kept, its request id is not).
-_STABLE = {
-    "workflow": ("id", "state"), "batch_job": ("id", "state"), "service_enabled": ("service",),
-    "unbind_refused": ("http_status", "service_code"), "api_error": ("api", "http_status", "service_code"),
-    "not_due": ("not_before", "heads_up"), "ci_status": ("status",), "unknown_status": ("status",),
-    "unverified": ("status",),
-}
-
-
 class Store(Protocol):
     def get_json(self, key: str) -> Optional[dict]: ...
 
@@ -36,15 +25,6 @@ class Store(Protocol):
 
 def bucket_key(result: dict) -> str:
     return f"{result['region']}/{result['bucket']}"
-
-
-def fingerprint(result: dict) -> str:
-    parts = [result.get("outcome")]
-    for reason in result.get("reasons") or []:
-        code = reason.get("code")
-        parts.append([code] + [reason.get(k) for k in _STABLE.get(code, ())])
-    text = json.dumps(parts, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
 def select(report: dict, settings, previous: Optional[dict]) -> tuple[list, int]:

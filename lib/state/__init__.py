@@ -28,6 +28,9 @@ class _NoState:
     def after_unbind(self, ref, trace, decision):
         return None
 
+    def will_write(self, result):
+        return False
+
     def finish(self, report):
         return report
 

@@ -13,7 +13,7 @@ from ..cloud.errors import ApiError
 from ..decide import LEASE_HELD, MAX_PER_DAY, Decision
 from ..settings import Settings
 from .daycap import DayCap
-from .history import record_run, run_key, start_record
+from .history import needs_writing, read_index, record_run, run_key, start_record
 from .leases import Held, Lease, Leases, lease_seconds
 from .store import StateError, StateStore
 
@@ -41,6 +41,9 @@ class State:
         self.error: Optional[dict] = None       # the bucket cannot be used this run
         self._run_key: Optional[str] = None
         self.failures: list[dict] = []          # writes that failed after a decision was made
+        self.index: dict = {}                   # the latest outcomes' fingerprints, read once a run
+        # Seconds left for the state's writes at the end of the run (None: not known); set by the run.
+        self.time_left: Optional[Callable[[], Optional[float]]] = None
 
     # -- the API others call --------------------------------------------------------------------
     def check(self) -> Optional[dict]:
@@ -54,6 +57,7 @@ class State:
             key = run_key(self.run_id, now)
             self.store.put_json(key, start_record(self.run_id, now))
             self._run_key = key
+            self.index = read_index(self.store)
         except StateError as err:
             self.error = err.as_reason()
         return self.error
@@ -75,7 +79,11 @@ class State:
     def record_run(self, report: dict, kind: Optional[str] = None) -> list[dict]:
         """Store a report (this run's goes over its start record) and each bucket's latest outcome."""
         key = self._run_key if report.get("run_id") == self.run_id else None
-        return record_run(self.store, report, self._now(), self._workers, kind, key)
+        return record_run(self.store, report, self._now(), self._workers, kind, key, self.index, self.time_left)
+
+    def will_write(self, result: dict) -> bool:
+        """Whether this result will cost a write of its own when the run ends."""
+        return self.error is None and needs_writing(result, self.index)
 
     def get_json(self, key: str, trace: Optional[Trace] = None):
         return self.store.get_json(key, trace)

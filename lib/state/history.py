@@ -1,21 +1,37 @@
 """Run history in the state bucket: each run's report, and each bucket's latest outcome.
 
 Layout: `runs/<YYYY>/<MM>/<DD>/<HHMMSS>-<run id>.json` holds the report as the handler returned it
-(already scrubbed of secrets); `buckets/<region>/<bucket>.json` the latest outcome of that bucket.
-A write that fails changes no decision: the caller puts it in the report and `ok` becomes false.
+(already scrubbed of secrets), less the buckets that were only `skipped` or `deferred` (counted in
+its summary); `buckets/<region>/<bucket>.json` the latest outcome of that bucket that a person may
+look up; `latest.json` one compact index of those outcomes' fingerprints.
+
+History costs what changed: a bucket's object is written when it is unbound or refused, or when
+its outcome or reasons differ from the index. `skipped`, `deferred` and unchanged outcomes write
+nothing, so a sweep of thousands of tagged buckets writes a handful of objects, and the index
+(one read, at most one write a run) tells what changed. A write that fails changes no decision: the
+caller puts it in the report and `ok` becomes false; writes that do not fit in the invocation's
+time are one entry (how many, of which kind), never one per bucket.
 """
 
 import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Optional
+from typing import Callable, Optional
 
 from ..clock import iso_utc
+from ..report import fingerprint
 from .store import StateError, StateStore
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 RUNS, BUCKETS = "runs/", "buckets/"
+INDEX = "latest.json"
+INDEX_VERSION = 1
+# Outcomes that are never a bucket's news: a skipped bucket was not asked about, a deferred one
+# will be decided by a later run.
+NEVER_STORED = ("skipped", "deferred")
+# Outcomes a person looks up even when they repeat: each is a change made, or refused, by the service.
+ALWAYS_STORED = ("unbound", "refused")
 
 
 def safe_id(run_id: str) -> str:
@@ -52,29 +68,109 @@ def start_record(run_id: str, at: datetime) -> dict:
                       "it was killed, ran out of time, or is still running"}}
 
 
-def record_run(store: StateStore, report: dict, at: datetime, workers: int = 8,
-               kind: Optional[str] = None, key: Optional[str] = None) -> list[dict]:
-    """Write the run (over its start record when `key` is that record's) and the latest outcome of
-    each of its buckets; the failures as reasons."""
-    failures: list[dict] = []
-    record = dict(report) if kind is None else {**report, "kind": kind}
-    record.setdefault("recorded_at", iso_utc(at))
+def index_key(result: dict) -> str:
+    return f"{result.get('region')}/{result.get('bucket')}"
+
+
+def read_index(store: StateStore) -> dict:
+    """The latest fingerprints by bucket; an index that is missing or unreadable is empty (every
+    outcome is then news, and written once more)."""
     try:
-        store.put_json(key or run_key(str(report.get("run_id")), at), record)
-    except StateError as err:
-        failures.append({**err.as_reason(), "what": "run"})
+        value = store.get_json(INDEX)
+    except StateError:
+        return {}
+    if not isinstance(value, dict) or value.get("version") != INDEX_VERSION or not isinstance(
+            value.get("buckets"), dict):
+        return {}
+    return value["buckets"]
+
+
+def needs_writing(result: dict, index: dict) -> bool:
+    """Whether this bucket's outcome goes into its own object this run."""
+    outcome = result.get("outcome")
+    if outcome in NEVER_STORED or not result.get("region"):
+        # A bucket whose region is unknown (GET Service could not place it) has no key of its own:
+        # its result stays in the run's record only.
+        return False
+    if outcome in ALWAYS_STORED:
+        return True
+    entry = index.get(index_key(result))
+    return not isinstance(entry, dict) or entry.get("fp") != fingerprint(result)
+
+
+def stored_run(report: dict, kind: Optional[str], at: datetime) -> dict:
+    """The run's record: the report less its skipped and deferred buckets, which the summary counts."""
+    record = {k: v for k, v in report.items() if k != "results"}
+    results = report.get("results") or []
+    kept = [r for r in results if r.get("outcome") not in NEVER_STORED]
+    record["results"] = kept
+    if len(kept) != len(results):
+        record["results_not_stored"] = {o: sum(1 for r in results if r.get("outcome") == o) for o in NEVER_STORED}
+    if kind is not None:
+        record["kind"] = kind
+    record.setdefault("recorded_at", iso_utc(at))
+    return record
+
+
+def _summarised(failures: list) -> list:
+    """Failed bucket writes as one entry per kind of failure: how many, and a few of the buckets."""
+    by_code: dict = {}
+    for failure in failures:
+        by_code.setdefault(failure.get("code"), []).append(failure)
+    out = []
+    for group in by_code.values():
+        entry = {k: v for k, v in group[0].items() if k != "bucket"}
+        entry.update({"what": "bucket", "count": len(group)})
+        if len(group) == 1:
+            entry["bucket"] = group[0].get("bucket")
+        else:
+            entry["examples"] = [f.get("bucket") for f in group[:3]]
+        out.append(entry)
+    return out
+
+
+def record_run(store: StateStore, report: dict, at: datetime, workers: int = 8,
+               kind: Optional[str] = None, key: Optional[str] = None, index: Optional[dict] = None,
+               time_left: Optional[Callable[[], Optional[float]]] = None) -> list[dict]:
+    """Write what changed: each bucket whose outcome is news (against `index`, read once by the
+    caller), then the run (over its start record when `key` is that record's), then the index.
+    `time_left` (seconds, None when unknown) stops the bucket writes in time for the last two.
+    The failures as reasons."""
+    results = [r for r in report.get("results") or [] if needs_writing(r, index or {})]
+    written, failures, skipped = [], [], []
 
     def one(result):
+        # The run's record and the index come after: they keep a second (at the shared rate, a
+        # paced write takes a fraction of it) however many buckets changed.
+        left = time_left() if time_left else None
+        if left is not None and left < 1.0:
+            return {"code": "TimeBudgetExhausted", "message": "not written: the invocation's time was up",
+                    "bucket": result["bucket"]}
         try:
             store.put_json(bucket_key(result["region"], result["bucket"]), latest_record(report, result, at))
         except StateError as err:
-            return {**err.as_reason(), "what": "bucket", "bucket": result["bucket"]}
-        return None
+            return {**err.as_reason(), "bucket": result["bucket"]}
+        return result
 
-    # A bucket whose region is unknown (GET Service could not place it) has no key of its own: its
-    # result stays in the run's record only.
-    results = [r for r in report.get("results") or [] if r.get("region")]
     if results:
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(results)))) as pool:
-            failures += [f for f in pool.map(one, results) if f is not None]
+            for got in pool.map(one, results):
+                (written if got.get("outcome") else skipped).append(got)
+    failures += _summarised(skipped)
+    try:
+        store.put_json(key or run_key(str(report.get("run_id")), at), stored_run(report, kind, at))
+    except StateError as err:
+        failures.insert(0, {**err.as_reason(), "what": "run"})
+    if written:
+        # Read again just before writing: shards of one sweep finish together, and each must add
+        # to the others' entries, not put back the index it read at its start. COS has no
+        # compare-and-swap, so two writes a few milliseconds apart can still drop one's entries:
+        # those buckets are then written once more by a later run, never left unwritten.
+        latest = read_index(store)
+        for result in written:
+            latest[index_key(result)] = {"fp": fingerprint(result), "outcome": result.get("outcome")}
+        try:
+            store.put_json(INDEX, {"version": INDEX_VERSION, "buckets": latest})
+        except StateError as err:
+            failures.append({**err.as_reason(), "what": "index"})
     return failures
