@@ -7,12 +7,16 @@ import time
 
 from tests.conftest import APPID, REGION
 from tests.org import Org, add_member, fanout_context, member_appid, member_uin
+from tests.state_helpers import STATE_BUCKET, STATE_ENV, add_state_bucket
 
 TIMER = {"Type": "Timer", "TriggerName": "sweep-hourly", "Time": "2026-11-29T17:17:00Z", "Message": ""}
 FUNCTION_CALLS = ("tag:GetResources", "sts:AssumeRole", "scf:Invoke", "scf:GetAsyncEventStatus")
 
 
 def org_of(cloud, members=2, per_member=3, own=2, **env):
+    # A live fan-out needs its state bucket (the run error state_required otherwise).
+    add_state_bucket(cloud)
+    env = {**STATE_ENV, **env}
     arns = []
     for i in range(own):
         cloud.add_bucket(f"own{i}-{APPID}", REGION, tags={"ci-unbind": "true"})
@@ -27,8 +31,10 @@ def test_coordinator_dispatches_shards_and_unbinds_nothing_itself(cloud):
     org.deploy()
     cloud.scf.hold()
     report = org(TIMER)
-    # What the coordinator itself called: discovery, roles and invocations, never CI or COS.
-    assert set(cloud.counts_by_endpoint()) <= set(FUNCTION_CALLS)
+    # What the coordinator itself called: discovery, roles and invocations, and its state bucket;
+    # never CI, never another bucket.
+    assert set(cloud.counts_by_endpoint()) <= set(FUNCTION_CALLS) | {"GET /?versioning", "GET Object", "PUT Object"}
+    assert {c.bucket for c in cloud.calls if c.service in ("ci", "cos")} == {STATE_BUCKET}
     assert report["ok"] is True and report["results"] == [] and report["summary"] == {}
     shards = report["fanout"]["shards"]
     assert [(s["account"], s["buckets"]) for s in shards] == [

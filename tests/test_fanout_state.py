@@ -88,4 +88,6 @@ def test_history_shows_a_fanout_with_all_its_shards_as_one_run(cloud, monkeypatc
     assert run["shards_reported"] == len(report["fanout"]["shards"]) == len(workers) == 7
     assert sorted(s["run_id"] for s in run["shard_runs"]) == sorted(w["run_id"] for w in workers)
     assert run["summary"] == {"unbound": 5, "deferred": 9}
-    assert {r["account"] for r in run["results"]} == {"self", *arns}
+    # Every account's shards are there; a bucket only deferred is counted, not stored one by one.
+    assert {s["account"] for s in run["shard_runs"]} == {"self", *arns}
+    assert {r["account"] for r in run["results"]} <= {"self", *arns}

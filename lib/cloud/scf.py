@@ -8,7 +8,8 @@ reported and picked up by the next sweep.
 """
 
 import json
-from typing import Optional
+import time
+from typing import Callable, Optional
 
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.scf.v20180416 import models, scf_client
@@ -16,12 +17,16 @@ from tencentcloud.scf.v20180416 import models, scf_client
 from ..settings import Credentials
 from . import api3
 from .errors import ApiError
+from .pacing import Window
 
 INVOKE = "scf:Invoke"
 STATUS = "scf:GetAsyncEventStatus"
 # ClientContext of an asynchronous invocation: at most 128 KB (Invoke's parameter documentation).
 MAX_EVENT_BYTES = 128 * 1024
 FINAL_STATES = ("FINISHED", "ABORTED", "FAILED")
+# Published limits: GetAsyncEventStatus 20 a second (SCF API 583/65704); Invoke 20 a second in one
+# version of its page (583/17243) and 100 in a later one: the lower holds under both.
+INVOKE_RPS = STATUS_RPS = 20
 KNOWN_STATES = ("RUNNING",) + FINAL_STATES
 
 
@@ -36,8 +41,11 @@ class FunctionInvoker:
     """One function (name, namespace, qualifier, region) invoked asynchronously with our own keys."""
 
     def __init__(self, credentials: Credentials, region: str, function: str, namespace: str = "default",
-                 qualifier: str = "$DEFAULT", endpoint: str = "scf.tencentcloudapi.com", timeout: int = 10):
+                 qualifier: str = "$DEFAULT", endpoint: str = "scf.tencentcloudapi.com", timeout: int = 10,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
         self.function, self.namespace, self.qualifier = function, namespace, qualifier
+        self._invokes = Window(INVOKE_RPS, clock, sleep, name=INVOKE)
+        self._statuses = Window(STATUS_RPS, clock, sleep, name=STATUS)
         self._client = api3.client(scf_client.ScfClient, credentials.secret_id, credentials.secret_key,
                                    credentials.token, region, endpoint, timeout)
 
@@ -53,7 +61,8 @@ class FunctionInvoker:
         req.InvocationType = "Event"
         req.ClientContext = payload
         try:
-            resp = self._client.Invoke(req)
+            with self._invokes.slot():
+                resp = self._client.Invoke(req)
         except Exception as exc:
             raise _api_error(INVOKE, exc) from None
         request_id = getattr(resp.Result, "FunctionRequestId", None) if resp.Result is not None else None
@@ -67,7 +76,8 @@ class FunctionInvoker:
         req = models.GetAsyncEventStatusRequest()
         req.InvokeRequestId = invoke_request_id
         try:
-            resp = self._client.GetAsyncEventStatus(req)
+            with self._statuses.slot():
+                resp = self._client.GetAsyncEventStatus(req)
         except Exception as exc:
             raise _api_error(STATUS, exc) from None
         state: Optional[str] = getattr(resp.Result, "Status", None) if resp.Result is not None else None

@@ -55,12 +55,17 @@ def group(reports: list) -> list:
         else:
             run["shard_runs"].append({"run_id": report.get("run_id"), **report["shard"],
                                       "ok": report.get("ok"), "summary": report.get("summary", {}),
+                                      "not_stored": {o: n for o, n in (report.get("results_not_stored") or {}).items()
+                                                     if isinstance(n, int)},
                                       **({"unfinished": True} if report.get("unfinished") else {})})
             run["results"].extend({"account": report["shard"]["account"], **r} for r in report.get("results", []))
             run["ok"] = run["ok"] and bool(report.get("ok"))
             run.setdefault("recorded_at", report.get("recorded_at"))
     for run in runs.values():
+        # A stored run keeps its skipped and deferred buckets as counts only (results_not_stored).
         counts = Counter(r.get("outcome") for r in run["results"])
+        for shard in run["shard_runs"]:
+            counts.update(shard.pop("not_stored", {}))
         run["summary"] = {o: counts[o] for o in OUTCOMES if counts[o]}
         run["shard_runs"].sort(key=lambda s: s.get("index", 0))
         expected = len(run["fanout"].get("shards", [])) if run.get("coordinator") else None

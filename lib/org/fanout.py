@@ -11,7 +11,7 @@ as running: the limit is never exceeded on a guess.
 import os
 import re
 import time
-from collections import deque
+from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
@@ -32,9 +32,11 @@ def cut(refs: list, size: int) -> list[list]:
     return [refs[i:i + size] for i in range(0, len(refs), size)]
 
 
-def shard_event(account: str, run_id: str, index: int, of: int, refs, dry_run: bool) -> dict:
+def shard_event(account: str, run_id: str, index: int, of: int, refs, dry_run: bool,
+                shares: Optional[dict] = None) -> dict:
     event = {"buckets": [{"bucket": r.bucket, "region": r.region} for r in refs],
-             "shard": {"account": account, "coordinator_run_id": run_id, "index": index, "of": of}}
+             "shard": {"account": account, "coordinator_run_id": run_id, "index": index, "of": of,
+                       **(shares or {})}}
     if dry_run:
         event["dry_run"] = True
     return event
@@ -62,12 +64,36 @@ def function_of(context) -> Optional[dict]:
     return target
 
 
-class Dispatcher:
-    """Starts shards, at most `limit` running at once."""
+def at_once(plans: list, settings) -> dict:
+    """How many shards of each account may run at once: the invocation limit, and no more than the
+    account's rate can give one request a second each."""
+    per_account = Counter(account for account, _refs in plans)
+    return {account: max(1, min(settings.fanout.max_invocations, n, settings.max_rps))
+            for account, n in per_account.items()}
 
-    def __init__(self, invoker, limit: int, clock, sleep, poll: float, deadline: Optional[float]):
+
+def shares(plans: list, settings, running: dict) -> list[dict]:
+    """Each shard's part of the sweep's limits. The account's rate is divided by its shards running
+    at once, so no second holds more than CI_UNBIND_MAX_RPS of its requests; the sweep's cap is
+    divided among all shards, every account together, so their unbinds add up to at most
+    CI_UNBIND_MAX_PER_RUN, exactly as one run's would."""
+    cap, n = settings.max_per_run, len(plans)
+    return [{"max_rps": max(1, settings.max_rps // running[account]),
+             "max_per_run": cap // n + (1 if i < cap % n else 0)} for i, (account, _refs) in enumerate(plans)]
+
+
+class Dispatcher:
+    """Starts shards, at most `limit` running at once, and at most `per_account[a]` of account a.
+
+    A shard's place is freed a second after it was seen to end: its last requests and the next
+    shard's first never fall in the same second of the account's rate."""
+
+    def __init__(self, invoker, limit: int, clock, sleep, poll: float, deadline: Optional[float],
+                 per_account: Optional[dict] = None):
         self._invoker, self._limit, self._clock, self._sleep = invoker, limit, clock, sleep
         self._poll, self._deadline = poll, deadline
+        self._per_account = per_account or {}
+        self._ended: dict = {}  # account -> when its shards were last seen ending
         self.invocations = 0
         self.status_calls = 0
 
@@ -86,6 +112,20 @@ class Dispatcher:
             entry.pop("status_error", None)
             if state in FINAL_STATES:
                 del running[request_id]
+                self._ended[entry["account"]] = self._clock()
+
+    def _startable(self, pending: deque, running: dict) -> Optional[int]:
+        """The position of the first pending shard whose account has room now, or None."""
+        if len(running) >= self._limit:
+            return None
+        now = self._clock()
+        busy = Counter(e["account"] for e in running.values())
+        for i, (entry, _event) in enumerate(pending):
+            account = entry["account"]
+            if busy[account] < self._per_account.get(account, self._limit) and (
+                    account not in self._ended or now - self._ended[account] >= 1.0):
+                return i
+        return None
 
     def run(self, entries: list[dict], events: list[dict]) -> None:
         pending = deque(zip(entries, events))
@@ -93,12 +133,14 @@ class Dispatcher:
         while pending:
             if self._past():
                 break
-            if len(running) >= self._limit:
+            i = self._startable(pending, running)
+            if i is None:
                 self._refresh(running)
-                if len(running) >= self._limit:
-                    self._sleep(self._poll)
+                if self._startable(pending, running) is None:
+                    self._sleep(self._poll if running else 1.0)
                 continue
-            entry, event = pending.popleft()
+            entry, event = pending[i]
+            del pending[i]
             self.invocations += 1
             try:
                 entry["request_id"] = self._invoker.dispatch(event)
@@ -141,9 +183,11 @@ def coordinate(trigger, context, settings, access: Access, connect_fn, log, star
 
     plans = [(item["account"], refs) for item in found if item["ok"]
              for refs in cut(item["refs"], settings.fanout.shard_size)]
-    entries = [{"account": account, "index": i, "of": len(plans), "buckets": len(refs)}
+    running = at_once(plans, settings)
+    parts = shares(plans, settings, running)
+    entries = [{"account": account, "index": i, "of": len(plans), "buckets": len(refs), **parts[i]}
                for i, (account, refs) in enumerate(plans)]
-    events = [shard_event(account, run_id, i, len(plans), refs, settings.dry_run)
+    events = [shard_event(account, run_id, i, len(plans), refs, settings.dry_run, parts[i])
               for i, (account, refs) in enumerate(plans)]
 
     error = None
@@ -154,7 +198,14 @@ def coordinate(trigger, context, settings, access: Access, connect_fn, log, star
     state = open_state(settings, connect_fn(settings).clients, run_id, time_limit(context),
                        runner_options.get("now", utc_now))
     state_error = state.check()
-    if plans and state_error is not None and not settings.dry_run:
+    if plans and not settings.dry_run and not settings.state_bucket:
+        # The sweep's cap and its one digest are kept across shards in the state bucket, and a
+        # shard's lease is what stops two of them unbinding one bucket: a live fan-out needs it.
+        error = {"code": "state_required", "message": "a live fan-out (CI_UNBIND_FANOUT=on, CI_UNBIND_DRY_RUN=false) "
+                 "needs a state bucket: set CI_UNBIND_STATE_BUCKET and CI_UNBIND_STATE_REGION"}
+        for entry, event in zip(entries, events):
+            entry.update(dispatched=False, reasons=[error], bucket_list=event["buckets"])
+    elif plans and state_error is not None and not settings.dry_run:
         error = state_error
         for entry, event in zip(entries, events):
             entry.update(dispatched=False, reasons=[error], bucket_list=event["buckets"])
@@ -164,12 +215,12 @@ def coordinate(trigger, context, settings, access: Access, connect_fn, log, star
         for entry, event in zip(entries, events):
             entry.update(dispatched=False, reasons=[error], bucket_list=event["buckets"])
     elif plans:
-        invoker = invoker_factory(settings.credentials, target.pop("region"), **target)
+        invoker = invoker_factory(settings.credentials, target.pop("region"), **target, clock=clock, sleep=sleep)
         # Without a limit in the context, SCF's longest for an event function: never wait forever.
         limit = time_limit(context) or DEFAULT_LIMIT
         deadline = started + max(limit - margin_for(limit), 0.0)
         dispatcher = Dispatcher(invoker, settings.fanout.max_invocations, clock, sleep,
-                                runner_options.get("poll_seconds", POLL_SECONDS), deadline)
+                                runner_options.get("poll_seconds", POLL_SECONDS), deadline, running)
         dispatcher.run(entries, events)
 
     accounts = [{"account": item["account"], "ok": item["ok"], "buckets": len(item.get("refs", [])),

@@ -43,7 +43,8 @@ def run_shard(trigger: Trigger, context, settings: Settings, access: Access, con
     shard = trigger.shard
     run_id = context_value(context, "request_id")
     try:
-        runner = access.runner(shard.account, connect_fn, log, runner_options)
+        runner = access.runner(shard.account, connect_fn, log, runner_options,
+                               **shard.limits(settings.max_rps, settings.max_per_run))
     except ApiError as err:
         report = reports.failed("assume_role_failed", str(err), str(run_id or runs.new_run_id()), trigger.kind,
                                 settings.dry_run, runs.secrets_of(settings))

@@ -7,17 +7,24 @@ It is checked like everything else in an event: exact keys and types first (pars
 settings needed), then the account against CI_UNBIND_ACCOUNTS (check), both before any request.
 A shard adds nothing but the choice of a listed account: the buckets are decided from live reads
 as for any manual event, and its dry_run can only make the run drier.
+
+The coordinator also gives each shard its share of the sweep's limits: `max_rps` (the account's
+rate divided by its shards running at once) and `max_per_run` (the sweep's cap divided among all
+its shards). Both are optional, and a worker takes the smaller of a share and its own setting, so
+a forged share can only slow a shard or lower its cap, never raise them.
 """
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 from .accounts import SELF, AccountsError, parse_role_arn
 
 _KEYS = ("account", "coordinator_run_id", "index", "of")
+_SHARES = ("max_rps", "max_per_run")
 _RUN_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 MAX_SHARDS = 100000
+MAX_RPS, MAX_PER_RUN = 1000, 10000  # the most the settings themselves accept
 
 
 class InvalidShard(ValueError):
@@ -30,10 +37,19 @@ class Shard:
     coordinator_run_id: str
     index: int
     of: int
+    max_rps: Optional[int] = None
+    max_per_run: Optional[int] = None
 
     def as_dict(self) -> dict:
-        return {"account": self.account, "coordinator_run_id": self.coordinator_run_id,
-                "index": self.index, "of": self.of}
+        out = {"account": self.account, "coordinator_run_id": self.coordinator_run_id,
+               "index": self.index, "of": self.of}
+        out.update({k: getattr(self, k) for k in _SHARES if getattr(self, k) is not None})
+        return out
+
+    def limits(self, max_rps: int, max_per_run: int) -> dict:
+        """The worker's own limits, lowered to this shard's shares."""
+        return {"max_rps": min(max_rps, self.max_rps or max_rps),
+                "max_per_run": max_per_run if self.max_per_run is None else min(max_per_run, self.max_per_run)}
 
 
 def _whole(value: Any) -> bool:
@@ -44,7 +60,7 @@ def parse_block(block: Any) -> Shard:
     """The shard block's shape; raises InvalidShard naming what is wrong."""
     if not isinstance(block, dict):
         raise InvalidShard("shard must be an object")
-    keys = set(block)
+    keys = set(block) - set(_SHARES)
     if keys != set(_KEYS):
         missing, extra = sorted(set(_KEYS) - keys), sorted(keys - set(_KEYS))
         raise InvalidShard(f"shard needs exactly {', '.join(_KEYS)}"
@@ -64,7 +80,12 @@ def parse_block(block: Any) -> Shard:
         raise InvalidShard(f"shard.of must be a whole number from 1 to {MAX_SHARDS}")
     if not (_whole(index) and 0 <= index < of):
         raise InvalidShard("shard.index must be a whole number from 0 to of - 1")
-    return Shard(account, run_id, index, of)
+    rps, cap = block.get("max_rps"), block.get("max_per_run")
+    if rps is not None and not (_whole(rps) and 1 <= rps <= MAX_RPS):
+        raise InvalidShard(f"shard.max_rps must be a whole number from 1 to {MAX_RPS}")
+    if cap is not None and not (_whole(cap) and 0 <= cap <= MAX_PER_RUN):
+        raise InvalidShard(f"shard.max_per_run must be a whole number from 0 to {MAX_PER_RUN}")
+    return Shard(account, run_id, index, of, rps, cap)
 
 
 def check(shard: Shard, fanout_settings) -> None:
