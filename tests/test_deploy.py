@@ -181,7 +181,7 @@ ROUTE_ACTIONS = {r.action for r in ROUTES}
 INTERFACE_LEVEL = {r.action for r in ROUTES if r.hosts == ("ci_service",)} | {
     "ci:DescribeCIBuckets", "tag:GetResources", "cam:GetUserAppId", "cos:GetService"}
 RESOURCE_FORMS = {"ci": "qcs::ci::uid/<APPID>:bucket/*", "cos": "qcs::cos::uid/<APPID>:*"}
-# The state bucket (docs/state.md): its objects under the prefix only, and two bucket-level reads.
+# The state bucket (docs/operations.md): its objects under the prefix only, and two bucket-level reads.
 STATE_FORMS = {frozenset({"cos:GetObject", "cos:PutObject"}): "qcs::cos::uid/<APPID>:<STATE_BUCKET>/cos-ci-unbinder/*",
                frozenset({"cos:GetBucket", "cos:GetBucketVersioning"}): "qcs::cos::uid/<APPID>:<STATE_BUCKET>/*"}
 
