@@ -96,3 +96,20 @@ def test_the_anchor_rule_is_githubs():
     assert slug("The bucket's region") == "the-buckets-region"
     assert slug("An alarm on `\"ok\": false`") == "an-alarm-on-ok-false"
     assert slug("State across invocations: leases, the daily cap") == "state-across-invocations-leases-the-daily-cap"
+
+
+def test_the_readme_layout_names_everything_in_lib():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("## Layout"):]
+    start = layout.index("```\n") + 4
+    layout = layout[start:layout.index("\n```", start)]
+    words = set(re.findall(r"[a-z0-9_]+", layout))
+    folders = set(re.findall(r"^lib/[a-z0-9_]+/", layout, re.M))
+    lib = ROOT / "lib"
+    modules = [p.stem for p in lib.glob("*.py") if p.stem not in ("__init__", "__main__")]
+    packages = [f"lib/{p.parent.name}/" for p in lib.glob("*/__init__.py")]
+    assert [m for m in modules if m not in words] == []
+    assert [f for f in packages if f not in folders] == []
+    for folder in ("cloud", "state", "org"):  # their modules are named one by one
+        modules = [p.stem for p in (lib / folder).glob("*.py") if p.stem != "__init__"]
+        assert [m for m in modules if m not in words] == [], folder
