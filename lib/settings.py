@@ -43,7 +43,7 @@ class Settings:
     max_rps: int = 50  # CI and COS requests per second for the whole invocation
     credentials: Credentials = field(default=Credentials("", ""), repr=False)
     fanout: org.FanoutSettings = org.FanoutSettings()
-    # The state bucket (docs/state.md): None = no state, everything works without it.
+    # The state bucket (docs/operations.md): None = no state, everything works without it.
     state_bucket: Optional[str] = None
     state_region: Optional[str] = None
     state_prefix: str = "cos-ci-unbinder/"

@@ -1,6 +1,6 @@
 """What a cold start loads: importing the handler brings in only what every invocation needs.
 
-The parts one path alone uses load on that path's first use (docs/performance.md, Cold start); the
+The parts one path alone uses load on that path's first use (BENCHMARKS.md, What keeps a sweep fast); the
 tests of each path (state, notifications, shards, member accounts, fan-out, EventBridge events,
 the timer's discovery) show that they still work when they do.
 """

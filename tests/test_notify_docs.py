@@ -1,4 +1,4 @@
-"""docs/notifications.md shows each format's digest for the demo scenario as the code makes it
+"""docs/appendix-digests.md shows each format's digest for the demo scenario as the code makes it
 today: the section is generated, and this test fails when it is out of date."""
 
 import pytest

@@ -41,7 +41,7 @@ def cam_writes(cloud):
 
 def wanted_policy():
     policy = json.loads((roles.POLICY_FILE).read_text().replace("<APPID>", APPID))
-    # Without a state bucket its statements are left out (docs/state.md; tests/test_state_policy.py).
+    # Without a state bucket its statements are left out (docs/operations.md; tests/test_state_policy.py).
     policy["statement"] = [st for st in policy["statement"] if not any("<STATE_BUCKET>" in r for r in st["resource"])]
     return policy
 

@@ -96,7 +96,7 @@ ROUTES = (
           cos_handlers.put_tagging),
     Route(("cos_bucket",), ("DELETE",), "/", "tagging", "DELETE /?tagging", "cos:DeleteBucketTagging",
           cos_handlers.delete_tagging),
-    # COS objects and the bucket calls the state store makes (docs/state.md).
+    # COS objects and the bucket calls the state store makes (docs/operations.md).
     Route(("cos_bucket",), ("GET",), "/", "versioning", "GET /?versioning", "cos:GetBucketVersioning",
           object_handlers.get_versioning),
     Route(("cos_bucket",), ("GET",), "/", None, "GET Bucket", "cos:GetBucket", object_handlers.list_objects,

@@ -74,7 +74,7 @@ def _save(last: "changes.LastNotified", previous: Optional[dict], record: dict, 
 
 
 def usable_store(state) -> Optional["changes.Store"]:
-    """The run's state (docs/state.md) as the store of the last digest: only a state bucket that
+    """The run's state (docs/operations.md) as the store of the last digest: only a state bucket that
     is set and passed its checks; anything else means no store (every run with news sends)."""
     if state is None or getattr(state, "error", None) is not None:
         return None

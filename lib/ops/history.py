@@ -13,7 +13,7 @@ from ..clock import iso_utc
 from ..state.history import BUCKETS, RUNS, request_ids
 from ..state.store import StateStore
 
-# Outcomes a person has to act on (README, "What to do about each outcome").
+# Outcomes a person has to act on (docs/design.md, "Outcomes and reasons: what to do").
 NEEDS_PERSON = ("blocked", "refused", "error")
 _SINCE_RE = re.compile(r"(?P<n>[0-9]{1,5})(?P<unit>[mhd])")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}

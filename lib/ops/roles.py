@@ -41,7 +41,7 @@ class RoleOptions:
     # Who may assume the role: None is SCF (the execution role); a member role names the central
     # account instead (lib/ops/member_role.py).
     trust: Optional[dict] = None
-    # The state bucket (docs/state.md): its statements are written in for it, or left out without one.
+    # The state bucket (docs/operations.md): its statements are written in for it, or left out without one.
     state_bucket: Optional[str] = None
     state_prefix: str = "cos-ci-unbinder/"
 

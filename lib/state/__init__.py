@@ -1,7 +1,13 @@
 """State across invocations, on the user's COS bucket: leases, the daily cap, run history.
 
-`State` (lib/state/bucket.py) is the one object the rest of the function (and other features) use;
-docs/state.md describes its API. `open_state` gives `NO_STATE` when no state bucket is set, which
+`State` (lib/state/bucket.py) is the one object the rest of the function (and other features) use:
+`check`, `claim_lease`/`release_lease`, `claim_day_slot`, `record_run`, small JSON records
+(`get_json`, `put_json`, `create_json`, the last create-if-absent) and the three hooks run.py calls
+(`before_unbind`, `after_unbind`, `finish`); docs/operations.md says what they do for an operator.
+Keys are relative to the prefix, segments of `A-Z a-z 0-9 _ . ! = -` joined by single `/`, refused
+otherwise before a request is built; a feature keeps its records under a first segment of its own
+(`leases/`, `days/`, `runs/` and `buckets/` are this package's). A bucket that cannot answer raises
+`StateError`. `open_state` gives `NO_STATE` when no state bucket is set, which
 lets every run behave exactly as without it: such a run never imports the state bucket's modules
 (leases, daily cap, history, the store), a cold-start saving; a run with a state bucket imports
 them on its first `open_state`.

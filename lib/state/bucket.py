@@ -1,4 +1,4 @@
-"""The state bucket's `State`: what a run with CI_UNBIND_STATE_BUCKET set asks of it (docs/state.md).
+"""The state bucket's `State`: what a run with CI_UNBIND_STATE_BUCKET set asks of it (docs/operations.md).
 
 Made by `lib.state.open_state`; a run without a state bucket never imports this module.
 """

@@ -5,7 +5,7 @@ lists the bucket's leases, reads the highest, n; if that one is live (not releas
 the bucket is held. Otherwise the claimer creates n+1 with create-if-absent. Two claimers that
 both find n dead both try to create n+1 and exactly one succeeds; a claimer that saw an older
 listing tries a number that already exists and fails too. Nothing is ever deleted, so a number,
-once taken, stays taken: there is no moment where two holders can both win (docs/state.md).
+once taken, stays taken: there is no moment where two holders can both win (docs/operations.md).
 
 A lease expires `duration` seconds after it was taken: the function's time limit plus a margin,
 after which SCF has ended the invocation that took it.

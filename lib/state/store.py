@@ -20,7 +20,7 @@ from typing import Optional
 from ..cloud.cos import DEFAULT_RETRY, CosClients, RetryPolicy, Trace, read, request_id_of, translate
 from ..cloud.errors import ApiError
 
-# Run error and reason codes for the state bucket's own failures (docs/state.md).
+# Run error and reason codes for the state bucket's own failures (docs/operations.md).
 MISSING, DENIED, VERSIONED, UNAVAILABLE = ("state_bucket_missing", "state_bucket_denied",
                                            "state_bucket_versioned", "state_unavailable")
 
