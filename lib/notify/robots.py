@@ -12,7 +12,9 @@ would not fit is cut, most urgent buckets kept, and ends "and N more"):
   20 KB (open.feishu.cn/document/client-docs/bot-v3/add-custom-bot: "请求体的数据大小不能超过 20 KB").
 - Slack incoming webhook, `blocks` (api.slack.com/messaging/webhooks,
   api.slack.com/reference/block-kit/blocks): at most 50 blocks, a section's text at most 3000
-  characters, a header's at most 150; the top-level `text` is the notification's fallback.
+  characters, a header's at most 150, and the text of all blocks together at most about 12,000
+  characters (over it Slack answers `msg_blocks_too_long`, though every block is within its own
+  limit); the top-level `text` is the notification's fallback.
 - JSON (anything else): the digest itself, our own cap of 64 KB so a receiver is never flooded.
 """
 
@@ -29,6 +31,7 @@ FEISHU_SIGN_RESERVE = 128  # the timestamp and sign fields the sender adds to th
 SLACK_MAX_BLOCKS = 50
 SLACK_SECTION_CHARS = 3000
 SLACK_HEADER_CHARS = 150
+SLACK_TEXT_CHARS = 12000
 JSON_BODY_BYTES = 64 * 1024
 LINES_PER_BUCKET = 8
 
@@ -174,6 +177,17 @@ def slack(digest: dict, entries: list, omitted: int) -> dict:
     return {"text": slack_safe(title), "blocks": blocks}
 
 
+def slack_text_chars(payload: dict) -> int:
+    """The characters of every text field of every block: a header's or section's text, and each
+    element of a context."""
+    total = 0
+    for block in payload["blocks"]:
+        for part in [block.get("text")] + list(block.get("elements") or []):
+            if isinstance(part, dict):
+                total += len(part.get("text") or "")
+    return total
+
+
 def as_json(digest: dict, entries: list, omitted: int) -> dict:
     return {**digest, "buckets": entries, "omitted": omitted}
 
@@ -192,7 +206,7 @@ def fits(fmt: str, payload: dict) -> bool:
     if fmt == "feishu":
         return _body_bytes(payload) + FEISHU_SIGN_RESERVE <= FEISHU_BODY_BYTES
     if fmt == "slack":
-        return len(payload["blocks"]) <= SLACK_MAX_BLOCKS
+        return len(payload["blocks"]) <= SLACK_MAX_BLOCKS and slack_text_chars(payload) <= SLACK_TEXT_CHARS
     return _body_bytes(payload) <= JSON_BODY_BYTES
 
 
