@@ -55,6 +55,16 @@ def slack_safe(text: str) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _where(entry: dict) -> str:
+    """The bucket's region as a line shows it. A bucket the run could not locate has none (None),
+    and is an error a person must see: the digest names it rather than failing to render."""
+    return str(entry.get("region") or "region unknown")
+
+
+def _name(entry: dict) -> str:
+    return str(entry.get("bucket") or "?")
+
+
 def _body_bytes(payload: dict) -> int:
     return len(json.dumps(payload, ensure_ascii=False).encode("utf-8"))
 
@@ -104,7 +114,7 @@ def _markdown(digest: dict, entries: list, omitted: int, flavour: str) -> str:
         status = md_safe(entry["status"])
         if entry["outcome"] in ("error", "refused", "blocked") or entry["heads_up"]:
             status = f'<font color="warning">{status}</font>' if flavour == "wecom" else f"**{status}**"
-        out.append(f"**{entry['bucket']}** ({entry['region']}) · {status}")
+        out.append(f"**{md_safe(_name(entry))}** ({md_safe(_where(entry))}) · {status}")
         shown, hidden = _lines(entry)
         for line in shown:
             text = md_safe(line["text"])
@@ -148,7 +158,7 @@ def feishu(digest: dict, entries: list, omitted: int) -> dict:
 # -- Slack blocks ------------------------------------------------------------------------------
 
 def _slack_section(entry: dict) -> dict:
-    out = [f"*{entry['bucket']}* ({entry['region']}) · *{slack_safe(entry['status'])}*"]
+    out = [f"*{slack_safe(_name(entry))}* ({slack_safe(_where(entry))}) · *{slack_safe(entry['status'])}*"]
     shown, hidden = _lines(entry)
     for line in shown:
         text = f"• {slack_safe(line['text'])}"
@@ -221,7 +231,7 @@ def _at_most(fmt: str, entries: list) -> int:
         return min(len(entries), SLACK_MAX_BLOCKS)
     budget, times = _BYTE_LIMITS[fmt], 2 if fmt == "json" else 1
     for count, entry in enumerate(entries):
-        budget -= times * (len(entry["bucket"]) + len(entry["region"]))
+        budget -= times * (len(_name(entry)) + len(_where(entry)))
         if budget < 0:
             return count
     return len(entries)
