@@ -96,6 +96,14 @@ def log_run(log: "JsonLog", report: dict) -> None:
               **({"notify": report["notify"]} if "notify" in report else {})})
 
 
+# json.dumps escapes the control characters below U+0020 and leaves the rest of Unicode as it is,
+# so a value from an event or a service could hold U+0085 (NEL), U+2028 or U+2029, which
+# str.splitlines, JavaScript and many log readers take for line breaks: one record would read as
+# several, some forged. They (and the other C1 controls) are escaped as JSON escapes them anyway;
+# json.dumps writes nothing but strings with them, so the line stays the same JSON.
+_ONE_LINE = {**{c: f"\\u{c:04x}" for c in range(0x7F, 0xA0)}, 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
 class JsonLog:
     """JSON lines to a stream (stdout in the function, where SCF collects them)."""
 
@@ -114,7 +122,8 @@ class JsonLog:
         return list(self._secrets)
 
     def emit(self, record: dict) -> None:
-        line = scrub_text(json.dumps(record, ensure_ascii=False, sort_keys=True, default=str), self._secrets)
+        line = json.dumps(record, ensure_ascii=False, sort_keys=True, default=str).translate(_ONE_LINE)
+        line = scrub_text(line, self._secrets)
         stream = self._stream or sys.stdout
         with self._lock:
             stream.write(line + "\n")
