@@ -23,6 +23,7 @@ import re
 from typing import Callable
 
 from .digest import headline, title
+from .quiet import QUIET_SECONDS
 
 WECOM_CONTENT_BYTES = 4096
 DINGTALK_BODY_BYTES = 20000
@@ -81,6 +82,10 @@ def _more(digest: dict, omitted: int) -> str:
     if digest.get("unchanged"):
         n = digest["unchanged"]
         parts.append(f"{n} bucket{'s' if n != 1 else ''} unchanged since the last digest, not repeated")
+    if digest.get("suppressed"):
+        n = digest["suppressed"]
+        parts.append(f"{n} more digest{'s' if n != 1 else ''} like this held back since the last one sent "
+                     f"(at most one every {QUIET_SECONDS / 60:.0f} minutes)")
     return "; ".join(parts)
 
 
