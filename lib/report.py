@@ -96,6 +96,8 @@ def log_run(log: "JsonLog", report: dict) -> None:
               **({"notify": report["notify"]} if "notify" in report else {})})
 
 
+MIN_SECRET = 4  # shorter values would star out ordinary words; no key or token is this short
+
 # json.dumps escapes the control characters below U+0020 and leaves the rest of Unicode as it is,
 # so a value from an event or a service could hold U+0085 (NEL), U+2028 or U+2029, which
 # str.splitlines, JavaScript and many log readers take for line breaks: one record would read as
@@ -135,9 +137,6 @@ def scrub(report: dict, secrets) -> dict:
     text = json.dumps(report, ensure_ascii=False, default=str)
     scrubbed = scrub_text(text, secrets)
     return report if scrubbed is text else json.loads(scrubbed)
-
-
-MIN_SECRET = 4  # shorter values would star out ordinary words; no key or token is this short
 
 
 def scrub_text(text: str, secrets) -> str:

@@ -131,8 +131,8 @@ def attach_quietly(report: dict, settings, store: Optional["quiet.Store"] = None
         gate = quiet.MEMORY
         if store is not None:
             try:
-                admission = quiet.StoreGate(store).admit(robot, now)
-                gate = quiet.StoreGate(store)
+                stored = quiet.StoreGate(store)
+                admission, gate = stored.admit(robot, now), stored
             except Exception as exc:  # the state bucket failed: this container's memory holds the period
                 state_error = f"reading the quiet period failed: {type(exc).__name__}: {exc}"[:300]
         if admission is None:
