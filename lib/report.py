@@ -6,10 +6,12 @@ guard every line is scrubbed of the secret values before it is written.
 
 import hashlib
 import json
+import re
 import sys
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Optional
 
 from .buckets import BucketRef
@@ -116,27 +118,36 @@ def log_run(log: "JsonLog", report: dict) -> None:
               **({"notify": report["notify"]} if "notify" in report else {})})
 
 
+MIN_SECRET = 4  # shorter values would star out ordinary words; no key or token is this short
+
+# json.dumps escapes the control characters below U+0020 and leaves the rest of Unicode as it is,
+# so a value from an event or a service could hold U+0085 (NEL), U+2028 or U+2029, which
+# str.splitlines, JavaScript and many log readers take for line breaks: one record would read as
+# several, some forged. They (and the other C1 controls) are escaped as JSON escapes them anyway;
+# json.dumps writes nothing but strings with them, so the line stays the same JSON.
+_ONE_LINE = {**{c: f"\\u{c:04x}" for c in range(0x7F, 0xA0)}, 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
 class JsonLog:
     """JSON lines to a stream (stdout in the function, where SCF collects them)."""
 
     def __init__(self, stream=None, secrets=()):
         self._stream = stream
-        self._secrets = [s for s in secrets if s and len(s) >= 4]
+        self._secrets = [s for s in secrets if s and len(s) >= MIN_SECRET]
         self._lock = threading.Lock()
 
     def add_secrets(self, *values: str) -> None:
         """More values never to write, e.g. a member role's temporary keys."""
         with self._lock:
-            self._secrets.extend(v for v in values if v and len(v) >= 4 and v not in self._secrets)
+            self._secrets.extend(v for v in values if v and len(v) >= MIN_SECRET and v not in self._secrets)
 
     @property
     def secrets(self) -> list:
         return list(self._secrets)
 
     def emit(self, record: dict) -> None:
-        line = json.dumps(record, ensure_ascii=False, sort_keys=True, default=str)
-        for secret in self._secrets:
-            line = line.replace(secret, "***")
+        line = json.dumps(record, ensure_ascii=False, sort_keys=True, default=str).translate(_ONE_LINE)
+        line = scrub_text(line, self._secrets)
         stream = self._stream or sys.stdout
         with self._lock:
             stream.write(line + "\n")
@@ -151,8 +162,37 @@ def scrub(report: dict, secrets) -> dict:
 
 
 def scrub_text(text: str, secrets) -> str:
-    """`text` with any secret value replaced; the same object when none occurs."""
-    for secret in secrets:
-        if secret and len(secret) >= 4 and secret in text:
+    """`text` with every secret replaced by ***, as written or percent-encoded (an error that
+    quotes a URL or a query carries its values encoded, by quote, quote_plus, a browser, or twice);
+    the same object when none occurs.
+
+    The one scrubber for keys, tokens and the robot's URL alike. Longest first, so that a key
+    inside a URL that is also a secret does not leave the rest of the URL behind.
+    """
+    usable = tuple(sorted({s for s in secrets if s and len(s) >= MIN_SECRET}, key=lambda s: (-len(s), s)))
+    if not usable:
+        return text
+    # An encoded form needs a % (or a + for a space); most text has neither, and plain
+    # replacement is many times faster than the pattern.
+    encoded = "%" in text or "+" in text
+    for secret in usable:
+        if encoded:
+            scrubbed, found = _spellings(secret).subn("***", text)
+            text = scrubbed if found else text
+        elif secret in text:
             text = text.replace(secret, "***")
     return text
+
+
+@lru_cache(maxsize=64)
+def _spellings(secret: str) -> "re.Pattern":
+    """Every spelling of `secret` a URL encoder can give, as written included: each character as
+    itself or as its UTF-8 bytes in %XX (either case, or %25XX when encoded twice), a space also
+    as +."""
+    parts = []
+    for char in secret:
+        escaped = "".join("%(?:25)?" + "".join(f"[{c}{c.lower()}]" if c.isalpha() else c for c in f"{b:02X}")
+                          for b in char.encode("utf-8"))
+        options = [re.escape(char), escaped] + (["\\+"] if char == " " else [])
+        parts.append(f"(?:{'|'.join(options)})")
+    return re.compile("".join(parts))

@@ -8,6 +8,7 @@ dry run differs only in the last step (`decide` answers `would_unbind` instead o
 import itertools
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -109,7 +110,9 @@ class Runner:
     def __init__(self, settings: Settings, cloud: Cloud, *, clock: Callable[[], float] = time.monotonic,
                  now: Callable[[], datetime] = utc_now, sleep: Callable[[float], None] = time.sleep,
                  log: Optional[reports.JsonLog] = None, progress=None,
-                 account: Optional[accounts.AccountId] = None):
+                 account: Optional[accounts.AccountId] = None, secrets: Sequence[str] = ()):
+        """`secrets`: values never to show besides this run's own keys, e.g. the central keys a
+        member account's run signs its state-bucket calls with."""
         # Without an account the settings' APPID (or none) is all there is, as before identity lookup.
         self.account = account or accounts.AccountId(settings.appid, "settings")
         self.settings = settings
@@ -117,7 +120,8 @@ class Runner:
         self._clock = clock
         self._now = now
         self._sleep = sleep
-        self._log = log or reports.JsonLog(secrets=secrets_of(settings))
+        self._secrets = [*secrets_of(settings), *secrets]
+        self._log = log or reports.JsonLog(secrets=self._secrets)
         self._progress = progress
         self.state = NO_STATE
         self.heads_up = None  # set per run: how far ahead dated requests get a read-only heads-up
@@ -299,13 +303,15 @@ class Runner:
     def _finish(self, report: dict, started: float, calls: int = 0) -> dict:
         report["elapsed_ms"] = int((self._clock() - started) * 1000)
         report["account"] = self.account.as_dict()
-        secrets = secrets_of(self.settings)
+        secrets = self._secrets
         # Scrubbed before the state stores it, and again after: its failures quote what services said.
         report = reports.scrub(self.state.finish(reports.scrub(report, secrets)), secrets)
         # The digest last, after every decision and the state's own verdict (a state bucket that
         # failed makes `ok` false, and a run that is not ok always notifies), within the time.
         report = notifications.attach(report, self.settings, self.state, sleep=self._sleep, monotonic=self._clock,
                                       deadline=self._hard_end)
+        if "notify" in report:  # a failed write of the last digest quotes what the state bucket said
+            report["notify"] = reports.scrub(report["notify"], secrets)
         report["elapsed_ms"] = int((self._clock() - started) * 1000)  # the whole invocation, its end included
         total = calls + len(report.get("discovery", {}).get("request_ids", []))
         total += 1 if self.account.request_id or self.account.error else 0

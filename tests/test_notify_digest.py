@@ -90,7 +90,8 @@ LIMIT_CHECK = {
     "dingtalk": lambda p: len(json.dumps(p, ensure_ascii=False).encode()) <= 20000,
     "feishu": lambda p: len(json.dumps(p, ensure_ascii=False).encode()) + 128 <= 20000,
     "slack": lambda p: len(p["blocks"]) <= 50 and all(len(b["text"]["text"]) <= 3000 for b in p["blocks"]
-                                                       if b["type"] == "section"),
+                                                       if b["type"] == "section")
+    and sum(len(t["text"]) for b in p["blocks"] for t in [b.get("text")] + b.get("elements", []) if t) <= 12000,
     "json": lambda p: len(json.dumps(p).encode()) <= 64 * 1024,
 }
 
@@ -109,6 +110,24 @@ def test_a_long_list_is_cut_to_the_limit_with_and_n_more(cloud, kind):
     robot = cloud.add_robot(kind)
     Sender(load({"CI_UNBIND_NOTIFY_URL": robot.url, "CI_UNBIND_NOTIFY_FORMAT": kind})).send(payload)
     assert len(robot.messages) == 1
+
+
+def test_a_slack_digest_keeps_all_its_text_within_12000_characters(cloud):
+    # 80 blocked buckets, each with long reasons: every section is within its own 3,000, but
+    # together they ran to 16,830 characters, which Slack refuses (msg_blocks_too_long).
+    long_reasons = [{**WF, "id": f"w{i}", "name": f"transcode-{i}-" + "x" * 90} for i in range(3)]
+    d = digest.build(many(80, long_reasons), ON)
+    payload, omitted = robots.render("slack", d)
+    texts = [t["text"] for b in payload["blocks"] for t in [b.get("text")] + b.get("elements", []) if t]
+    assert sum(map(len, texts)) <= 12000 and 0 < omitted < 80
+    listed = len(re.findall(r"\*bucket-\d{4}-1250000000\* \(", json.dumps(payload)))
+    assert listed == 80 - omitted and f"and {omitted} more buckets" in texts[-1]
+    robot = cloud.add_robot("slack")
+    Sender(load({"CI_UNBIND_NOTIFY_URL": robot.url})).send(payload)
+    assert len(robot.messages) == 1
+    # As many as fit: one more bucket would be refused.
+    bigger = robots.slack(d, d["buckets"][:listed + 1], omitted - 1)
+    assert not robots.fits("slack", bigger)
 
 
 def test_the_cut_keeps_as_many_buckets_as_fit():

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.conftest import SECRET_ID, SECRET_KEY, TOKEN, load_event, manual, outcome_of
+from tests.events_helpers import UNSET, audit_log, cloud_event
 
 SECRET = "SECrun-test-signing-secret-42"
 TIMER = {"Type": "Timer", "TriggerName": "sweep", "Time": "2026-11-29T17:17:00Z"}
@@ -133,3 +134,19 @@ def test_the_tagging_event_path_notifies_too(cloud, invoke):
     report = invoke(load_event("cos-put-bucket-tagging.json"), env=robot_env(robot))
     assert report["trigger"] == "event" and report["notify"]["sent"] is True
     assert "batch job thumbs" in robot.last.text
+
+
+@pytest.mark.parametrize("kind", ["wecom", "dingtalk", "feishu", "slack", "json"])
+def test_a_bucket_whose_region_is_unknown_is_notified(cloud, invoke, kind):
+    # The event names the bucket but no region, and GET Service does not list it: an error with
+    # region None, the run that most needs a person.
+    robot = cloud.add_robot(kind)
+    event = cloud_event(audit_log(resourceName="gone-1250000000", eventRegion=UNSET, region=UNSET),
+                        id="event-0001", region="ap-guangzhou")
+    report = invoke(event, env=robot_env(robot))
+    (result,) = report["results"]
+    assert result["region"] is None and result["reasons"][0]["code"] == "region_unknown"
+    assert report["notify"]["sent"] is True and report["notify"]["error"] is None
+    assert len(robot.messages) == 1 and "gone-1250000000" in robot.last.text
+    if kind != "json":
+        assert "region unknown" in robot.last.text and "None" not in robot.last.text

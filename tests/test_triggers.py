@@ -1174,3 +1174,30 @@ def test_property_well_formed_events_name_exactly_their_buckets(case):
     assert set(trigger.buckets) == expected
     assert len(trigger.buckets) == len(expected)
     assert all(entry["reason"] == "failed_call" for entry in trigger.ignored)
+
+
+SHARD = {"account": "self", "coordinator_run_id": "c1", "index": 0, "of": 1}
+HUGE_KEY = "<font color=\"info\">x</font>\n" + "k" * 200000
+
+
+@pytest.mark.parametrize("event", [
+    manual((CLEAN, REGION), shard={**SHARD, HUGE_KEY: 1}),  # an unknown key of the shard block
+    manual((CLEAN, REGION), shard={**SHARD, "account": HUGE_KEY}),  # a shard account that is no ARN
+    manual((CLEAN, REGION), **{HUGE_KEY: 1}),  # an unknown key at the top
+    {HUGE_KEY: 1},
+])
+def test_a_huge_key_from_the_event_is_quoted_cut_and_on_one_line(event):
+    with pytest.raises(InvalidEvent) as caught:
+        parse(event)
+    message = str(caught.value)
+    assert len(message) < 400 and "\n" not in message and "kkk" in message
+    assert "k" * 100 not in message
+
+
+def test_many_unknown_keys_are_counted_not_listed():
+    extra = {f"extra{i:05d}": 1 for i in range(5000)}
+    for event in (manual((CLEAN, REGION), shard={**SHARD, **extra}), manual((CLEAN, REGION), **extra)):
+        with pytest.raises(InvalidEvent) as caught:
+            parse(event)
+        message = str(caught.value)
+        assert len(message) < 700 and "'extra00000'" in message and "and 4990 more" in message

@@ -21,6 +21,9 @@ WECOM_TEXT_BYTES = 2048
 DINGTALK_BODY_BYTES = 20000
 FEISHU_BODY_BYTES = 20 * 1000
 SLACK_BLOCKS, SLACK_SECTION, SLACK_HEADER = 50, 3000, 150
+# Slack refuses a message whose blocks hold more text than this, all text fields together
+# (`msg_blocks_too_long`), though each block is within its own limit.
+SLACK_BLOCKS_TEXT = 12000
 SIGN_WINDOW = 3600.0  # both DingTalk and Feishu refuse a timestamp more than an hour off
 
 
@@ -178,6 +181,8 @@ def _slack_check(cloud, robot, req, body):
         return
     if not isinstance(blocks, list) or len(blocks) > SLACK_BLOCKS:
         raise _Refused("invalid_blocks", "invalid_blocks", 400)
+    if sum(len(text) for text in _slack_texts(blocks)) > SLACK_BLOCKS_TEXT:
+        raise _Refused("msg_blocks_too_long", "msg_blocks_too_long", 400)
     for block in blocks:
         kind = block.get("type") if isinstance(block, dict) else None
         if kind == "header":
@@ -191,6 +196,18 @@ def _slack_check(cloud, robot, req, body):
                 raise _Refused("invalid_blocks", "invalid_blocks", 400)
         elif kind != "divider":
             raise _Refused("invalid_blocks", "invalid_blocks", 400)
+
+
+def _slack_texts(blocks: list) -> list:
+    """Every text field of the blocks: a header's or section's text, a context's elements."""
+    out = []
+    for block in blocks:
+        if not isinstance(block, dict):
+            continue
+        for part in [block.get("text")] + list(block.get("elements") or []):
+            if isinstance(part, dict) and isinstance(part.get("text"), str):
+                out.append(part["text"])
+    return out
 
 
 def _text_reply(status: int, text: str) -> Reply:

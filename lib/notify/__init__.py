@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Callable, Optional
 from .config import NotifySettings
 
 if TYPE_CHECKING:
-    from . import changes
+    from . import changes, quiet
     from .send import Sender
 
-__all__ = ["NotifySettings", "attach", "notify"]
+__all__ = ["NotifySettings", "attach", "attach_quietly", "notify"]
 
 
 def _now_iso() -> str:
@@ -25,8 +25,9 @@ def _now_iso() -> str:
 def notify(report: dict, settings: NotifySettings, *, store: Optional["changes.Store"] = None,
            sender: Optional["Sender"] = None, sleep: Callable[[float], None] = time.sleep,
            deadline: Optional[float] = None, monotonic: Callable[[], float] = time.monotonic,
-           now_iso: Callable[[], str] = _now_iso) -> dict:
-    """Send the run's digest when it has news; returns what became of it."""
+           now_iso: Callable[[], str] = _now_iso, suppressed: int = 0) -> dict:
+    """Send the run's digest when it has news; returns what became of it. `suppressed`: digests
+    held back by a quiet period since the last one sent (see quiet.py), said in this one."""
     # Here, not at the top: a function without notifications never loads them (cold start).
     from . import changes, digest, robots
     from .send import NotifyFailed, Sender
@@ -42,6 +43,8 @@ def notify(report: dict, settings: NotifySettings, *, store: Optional["changes.S
             out["state_error"] = f"reading the last digest failed: {type(exc).__name__}: {exc}"[:300]
     chosen, unchanged = changes.select(report, settings, previous)
     data = digest.build(report, settings, chosen, unchanged)
+    if suppressed:
+        data["suppressed"] = suppressed
     if not digest.has_news(data):
         out["unchanged"] = unchanged
         # Still forget buckets that no longer need a person: when they come back, they are news.
@@ -109,3 +112,53 @@ def attach(report: dict, settings, state=None, **options) -> dict:
     if outcome["failed"] or outcome.get("state_error"):
         report["ok"] = False
     return report
+
+
+def attach_quietly(report: dict, settings, store: Optional["quiet.Store"] = None, *,
+                   clock: Callable[[], float] = time.time, **options) -> dict:
+    """`attach` for a digest anyone can cause (an invalid event): at most one per robot within a
+    quiet period, the rest counted and the count said in the next one sent (see quiet.py).
+    `store`: the state bucket, where the period is kept across containers; else this container's
+    memory. Never raises; a fault of the gate itself sends (noisy, never silent)."""
+    ns: NotifySettings = getattr(settings, "notify", None) or NotifySettings()
+    if not ns.enabled:
+        return report
+    gate, admission, state_error = None, None, None
+    try:
+        from . import quiet
+
+        robot, now = quiet.robot_id(ns.url), clock()
+        gate = quiet.MEMORY
+        if store is not None:
+            try:
+                stored = quiet.StoreGate(store)
+                admission, gate = stored.admit(robot, now), stored
+            except Exception as exc:  # the state bucket failed: this container's memory holds the period
+                state_error = f"reading the quiet period failed: {type(exc).__name__}: {exc}"[:300]
+        if admission is None:
+            admission = gate.admit(robot, now)
+    except Exception as exc:
+        gate, state_error = None, f"the quiet period failed: {type(exc).__name__}: {exc}"[:300]
+    if admission is not None and not admission.send:
+        report["notify"] = {"sent": False, "failed": False, "error": None, "host": ns.host, "format": ns.format,
+                            "buckets": 0, "suppressed": admission.suppressed,
+                            "quiet_until": _iso(admission.quiet_until)}
+    else:
+        report = attach(report, settings, None, suppressed=admission.suppressed if admission else 0, **options)
+        if gate is not None and report["notify"].get("sent"):
+            try:
+                gate.sent(robot, now)
+            except Exception as exc:  # the count is said again next time: noisy, never silent
+                state_error = f"recording the quiet period failed: {type(exc).__name__}: {exc}"[:300]
+    if state_error:
+        from .send import scrub
+
+        report["notify"]["state_error"] = scrub(state_error, ns)
+        report["ok"] = False
+    return report
+
+
+def _iso(epoch: Optional[float]) -> Optional[str]:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -107,7 +107,7 @@ def _status(outcome: str, hu: Optional[dict]) -> str:
 
 def item(result: dict) -> dict:
     """One bucket of the digest: its status, each reason as a line, and a console link per blocker."""
-    bucket, region = result["bucket"], result["region"]
+    bucket, region = result["bucket"], result.get("region")
     hu = heads_up(result)
     reasons = list(result.get("reasons") or [])
     if hu is not None:

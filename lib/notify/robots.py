@@ -12,7 +12,9 @@ would not fit is cut, most urgent buckets kept, and ends "and N more"):
   20 KB (open.feishu.cn/document/client-docs/bot-v3/add-custom-bot: "请求体的数据大小不能超过 20 KB").
 - Slack incoming webhook, `blocks` (api.slack.com/messaging/webhooks,
   api.slack.com/reference/block-kit/blocks): at most 50 blocks, a section's text at most 3000
-  characters, a header's at most 150; the top-level `text` is the notification's fallback.
+  characters, a header's at most 150, and the text of all blocks together at most about 12,000
+  characters (over it Slack answers `msg_blocks_too_long`, though every block is within its own
+  limit); the top-level `text` is the notification's fallback.
 - JSON (anything else): the digest itself, our own cap of 64 KB so a receiver is never flooded.
 """
 
@@ -21,6 +23,7 @@ import re
 from typing import Callable
 
 from .digest import headline, title
+from .quiet import QUIET_SECONDS
 
 WECOM_CONTENT_BYTES = 4096
 DINGTALK_BODY_BYTES = 20000
@@ -29,6 +32,7 @@ FEISHU_SIGN_RESERVE = 128  # the timestamp and sign fields the sender adds to th
 SLACK_MAX_BLOCKS = 50
 SLACK_SECTION_CHARS = 3000
 SLACK_HEADER_CHARS = 150
+SLACK_TEXT_CHARS = 12000
 JSON_BODY_BYTES = 64 * 1024
 LINES_PER_BUCKET = 8
 
@@ -52,6 +56,16 @@ def slack_safe(text: str) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _where(entry: dict) -> str:
+    """The bucket's region as a line shows it. A bucket the run could not locate has none (None),
+    and is an error a person must see: the digest names it rather than failing to render."""
+    return str(entry.get("region") or "region unknown")
+
+
+def _name(entry: dict) -> str:
+    return str(entry.get("bucket") or "?")
+
+
 def _body_bytes(payload: dict) -> int:
     return len(json.dumps(payload, ensure_ascii=False).encode("utf-8"))
 
@@ -68,6 +82,10 @@ def _more(digest: dict, omitted: int) -> str:
     if digest.get("unchanged"):
         n = digest["unchanged"]
         parts.append(f"{n} bucket{'s' if n != 1 else ''} unchanged since the last digest, not repeated")
+    if digest.get("suppressed"):
+        n = digest["suppressed"]
+        parts.append(f"{n} more digest{'s' if n != 1 else ''} like this held back since the last one sent "
+                     f"(at most one every {QUIET_SECONDS / 60:.0f} minutes)")
     return "; ".join(parts)
 
 
@@ -101,7 +119,7 @@ def _markdown(digest: dict, entries: list, omitted: int, flavour: str) -> str:
         status = md_safe(entry["status"])
         if entry["outcome"] in ("error", "refused", "blocked") or entry["heads_up"]:
             status = f'<font color="warning">{status}</font>' if flavour == "wecom" else f"**{status}**"
-        out.append(f"**{entry['bucket']}** ({entry['region']}) · {status}")
+        out.append(f"**{md_safe(_name(entry))}** ({md_safe(_where(entry))}) · {status}")
         shown, hidden = _lines(entry)
         for line in shown:
             text = md_safe(line["text"])
@@ -145,7 +163,7 @@ def feishu(digest: dict, entries: list, omitted: int) -> dict:
 # -- Slack blocks ------------------------------------------------------------------------------
 
 def _slack_section(entry: dict) -> dict:
-    out = [f"*{entry['bucket']}* ({entry['region']}) · *{slack_safe(entry['status'])}*"]
+    out = [f"*{slack_safe(_name(entry))}* ({slack_safe(_where(entry))}) · *{slack_safe(entry['status'])}*"]
     shown, hidden = _lines(entry)
     for line in shown:
         text = f"• {slack_safe(line['text'])}"
@@ -174,6 +192,17 @@ def slack(digest: dict, entries: list, omitted: int) -> dict:
     return {"text": slack_safe(title), "blocks": blocks}
 
 
+def slack_text_chars(payload: dict) -> int:
+    """The characters of every text field of every block: a header's or section's text, and each
+    element of a context."""
+    total = 0
+    for block in payload["blocks"]:
+        for part in [block.get("text")] + list(block.get("elements") or []):
+            if isinstance(part, dict):
+                total += len(part.get("text") or "")
+    return total
+
+
 def as_json(digest: dict, entries: list, omitted: int) -> dict:
     return {**digest, "buckets": entries, "omitted": omitted}
 
@@ -192,7 +221,7 @@ def fits(fmt: str, payload: dict) -> bool:
     if fmt == "feishu":
         return _body_bytes(payload) + FEISHU_SIGN_RESERVE <= FEISHU_BODY_BYTES
     if fmt == "slack":
-        return len(payload["blocks"]) <= SLACK_MAX_BLOCKS
+        return len(payload["blocks"]) <= SLACK_MAX_BLOCKS and slack_text_chars(payload) <= SLACK_TEXT_CHARS
     return _body_bytes(payload) <= JSON_BODY_BYTES
 
 
@@ -207,7 +236,7 @@ def _at_most(fmt: str, entries: list) -> int:
         return min(len(entries), SLACK_MAX_BLOCKS)
     budget, times = _BYTE_LIMITS[fmt], 2 if fmt == "json" else 1
     for count, entry in enumerate(entries):
-        budget -= times * (len(entry["bucket"]) + len(entry["region"]))
+        budget -= times * (len(_name(entry)) + len(_where(entry)))
         if budget < 0:
             return count
     return len(entries)

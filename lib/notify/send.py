@@ -13,11 +13,12 @@ import hmac
 import json
 import time
 from typing import Callable, Optional
-from urllib.parse import quote, quote_plus, urlencode
+from urllib.parse import urlencode
 
 import requests
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_fixed
 
+from ..report import scrub_text
 from .config import NotifySettings
 
 TIMEOUT = (3.05, 5.0)  # connect, read: seconds
@@ -39,11 +40,7 @@ class NotifyFailed(Exception):
 
 def scrub(text: str, settings: NotifySettings) -> str:
     """`text` without the robot's URL, key or secret, in any of the spellings a URL may carry them."""
-    out = str(text)
-    for secret in settings.secrets():
-        for variant in {secret, quote(secret, safe=""), quote_plus(secret), quote(secret, safe="/:?=&")}:
-            out = out.replace(variant, "***")
-    return out
+    return scrub_text(str(text), settings.secrets())
 
 
 def sign_dingtalk(secret: str, now: float) -> dict:

@@ -70,7 +70,10 @@ class Access:
         """A Runner for one account's buckets, with that account's keys and APPID. Raises ApiError
         when the role cannot be assumed."""
         creds = self.credentials(account)
-        log.add_secrets(creds.secret_id, creds.secret_key, creds.token or "")
+        # A member's run signs its state-bucket calls with the central keys (below): an error
+        # there may quote them, so they are scrubbed from that run's report, history and digest too.
+        central = runs.secrets_of(self.settings)
+        log.add_secrets(creds.secret_id, creds.secret_key, creds.token or "", *central)
         settings = dataclasses.replace(self.settings_for(account, creds), **changes)
         cloud = connect_fn(settings)
         if account != SELF and settings.state_bucket:
@@ -81,7 +84,7 @@ class Access:
         who = identity.resolve(settings.appid, cloud.appid)
         if who.appid and who.appid != settings.appid:
             settings = dataclasses.replace(settings, appid=who.appid)
-        return runs.Runner(settings, cloud, log=log, account=who, **runner_options)
+        return runs.Runner(settings, cloud, log=log, account=who, secrets=central, **runner_options)
 
 
 def role_error(err: ApiError) -> dict:

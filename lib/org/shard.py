@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from ..quoting import show, show_keys
 from .accounts import SELF, AccountsError, parse_role_arn
 
 _KEYS = ("account", "coordinator_run_id", "index", "of")
@@ -62,18 +63,20 @@ def parse_block(block: Any) -> Shard:
         raise InvalidShard("shard must be an object")
     keys = set(block) - set(_SHARES)
     if keys != set(_KEYS):
-        missing, extra = sorted(set(_KEYS) - keys), sorted(keys - set(_KEYS))
+        missing, extra = sorted(set(_KEYS) - keys), keys - set(_KEYS)
+        # Unknown keys come from the event: quoted as the top level's are, cut and counted.
         raise InvalidShard(f"shard needs exactly {', '.join(_KEYS)}"
                            + (f"; missing {', '.join(missing)}" if missing else "")
-                           + (f"; unknown {', '.join(map(str, extra))}" if extra else ""))
+                           + (f"; unknown {show_keys(extra)}" if extra else ""))
     account, run_id, index, of = (block[k] for k in _KEYS)
     if not isinstance(account, str):
         raise InvalidShard("shard.account must be a string")
     if account != SELF:
         try:
             parse_role_arn(account)
-        except AccountsError as err:
-            raise InvalidShard(f"shard.account: {err}") from None
+        except AccountsError:  # its message quotes the value whole
+            raise InvalidShard(f"shard.account must be \"self\" or a role ARN of the form "
+                               f"qcs::cam::uin/<uin>:roleName/<name>, got {show(account)}") from None
     if not isinstance(run_id, str) or not _RUN_ID_RE.fullmatch(run_id):
         raise InvalidShard("shard.coordinator_run_id must be 1-128 letters, digits or . _ : -")
     if not (_whole(of) and 1 <= of <= MAX_SHARDS):

@@ -11,6 +11,7 @@ than partly processed.
 
 from typing import Any
 
+from ..quoting import show, show_keys
 from .cloudevent import (
     COS_EVENT_NAMES,
     COS_SOURCE,
@@ -24,7 +25,7 @@ from .cloudevent import (
     AuditLog,
     CloudEvent,
 )
-from .common import EVENT, MANUAL, TIMER, DictWrapper, InvalidEvent, Trigger, show
+from .common import EVENT, MANUAL, TIMER, DictWrapper, InvalidEvent, Trigger
 from .manual import parse_manual
 from .timer import TimerEvent
 
@@ -56,5 +57,5 @@ def parse(event: Any) -> Trigger:
         return parse_cloud_events([event], batch=False)
     if "buckets" in event:
         return parse_manual(event)
-    keys = ", ".join(sorted(show(k, 40) for k in event))
+    keys = show_keys(event)
     raise InvalidEvent(f"unrecognised event with keys {keys}: expected a timer, EventBridge or manual event")

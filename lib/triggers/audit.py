@@ -12,6 +12,7 @@ from ..buckets import (
     validate_bucket_name,
     validate_region,
 )
+from ..quoting import show
 from .cloudevent import (
     COS_SOURCE,
     FAILED_CALL,
@@ -23,7 +24,7 @@ from .cloudevent import (
     AuditLog,
     CloudEvent,
 )
-from .common import InvalidEvent, show, why
+from .common import InvalidEvent, why
 
 _BUCKET_PARAM_KEYS = ("bucket", "Bucket", "bucketName", "BucketName")
 _REGION_PARAM_KEYS = ("region", "Region", "ResourceRegion")

@@ -6,9 +6,10 @@ single event that cannot be read, is an invalid event as a whole.
 """
 
 from ..buckets import BucketRef
+from ..quoting import show
 from .audit import buckets_of
 from .cloudevent import CloudEvent
-from .common import EVENT, InvalidEvent, Trigger, show, why
+from .common import EVENT, InvalidEvent, Trigger, why
 
 
 def parse_cloud_events(envelopes: list, batch: bool) -> Trigger:

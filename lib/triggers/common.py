@@ -1,4 +1,5 @@
-"""What every event parser shares: the result type, the error, and bounded quoting of event values."""
+"""What every event parser shares: the result type, the error, and bounded quoting of validation
+messages (values and keys: lib/quoting.py)."""
 
 import json
 from dataclasses import dataclass
@@ -34,15 +35,6 @@ class Trigger:
     unlocated: tuple[str, ...] = ()
     unreadable: tuple[dict, ...] = ()
     shard: Optional["Shard"] = None  # a coordinator's worker invocation (lib/org/shard.py)
-
-
-def show(value: Any, limit: int = 80) -> str:
-    # Event values end up in a user-facing report: keep them recognisable but bounded.
-    try:
-        text = repr(value)
-    except RecursionError:  # a deeply nested JSON value: its type says enough
-        text = f"<deeply nested {type(value).__name__}>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def why(exc: Exception, limit: int = 200) -> str:

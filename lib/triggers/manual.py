@@ -1,15 +1,16 @@
 """Manual invocation: ``{"buckets": [{"bucket", "region"}], "dry_run"}``."""
 
 from ..buckets import BucketRef, InvalidBucket
-from .common import MANUAL, InvalidEvent, Trigger, show, why
+from ..quoting import show, show_keys
+from .common import MANUAL, InvalidEvent, Trigger, why
 
 _MANUAL_KEYS = ("buckets", "dry_run", "shard")
 
 
 def parse_manual(event: dict) -> Trigger:
-    unknown = sorted(show(k, 40) for k in event if k not in _MANUAL_KEYS)
+    unknown = [k for k in event if k not in _MANUAL_KEYS]
     if unknown:
-        raise InvalidEvent(f"manual event: unknown keys {', '.join(unknown)} (allowed: buckets, dry_run, shard)")
+        raise InvalidEvent(f"manual event: unknown keys {show_keys(unknown)} (allowed: buckets, dry_run, shard)")
     dry_run = event.get("dry_run")
     if "dry_run" in event and not isinstance(dry_run, bool):
         raise InvalidEvent(f"manual event: dry_run must be true or false, got {show(dry_run)}")

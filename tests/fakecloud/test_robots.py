@@ -69,6 +69,10 @@ def test_slack_blocks_limits(cloud):
     long_header = {"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}
     assert post(robot.url, {"blocks": [long_header]}).text == "invalid_blocks"
     assert post(robot.url, {}).text == "no_text"
+    # Each section within its own limit, but more than 12,000 characters of text in all.
+    five = [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 2500}}] * 5
+    too_long = post(robot.url, {"text": "t", "blocks": five})
+    assert too_long.status_code == 400 and too_long.text == "msg_blocks_too_long"
     unknown = post(robot.url.replace("/services/", "/services/T0/"), {"text": "t"})
     assert unknown.status_code == 404 and unknown.text == "no_service"
     assert len(robot.messages) == 1
