@@ -23,7 +23,7 @@ from sweep import APPID, SECRET_ID, SECRET_KEY, StampingProcess, max_in_window, 
 from lib import invocation  # noqa: E402
 from lib.fakecloud import FakeCloud  # noqa: E402
 from lib.fakecloud.calllog import CallLog  # noqa: E402
-from lib.report import JsonLog  # noqa: E402
+from lib.report import JsonLog  # noqa: E402,F401
 
 STATE_BUCKET = f"unbinder-state-{APPID}"
 ROBOT_KEY = "bench-robot-key-0001"
