@@ -97,3 +97,7 @@ def main(args) -> int:
         print(inventory_out.text(data, header))
     summary = data["summary"]
     return 1 if summary["errors"] or summary["account_errors"] else 0
+
+
+def command(_name: str):
+    return HELP, DESCRIPTION, add_arguments, main

@@ -14,6 +14,8 @@ from .errors import CliError
 from .invoking import _load_scenario, _settings, read_json_file
 from .simulation import SIM_CREDENTIALS, SIM_STATE_ENV, simulated_state
 
+SIM_APPID = "1250000000"  # the demo scenario's account
+
 MISSING_KEYS = ("missing_credentials: set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY (and "
                 "TENCENTCLOUD_SESSIONTOKEN for temporary keys), or use --simulate")
 
@@ -25,6 +27,7 @@ def simulated_env(base: Optional[dict] = None, scenario=None) -> dict:
     env.update(SIM_CREDENTIALS)
     env.update(SIM_STATE_ENV)
     env.pop("TENCENTCLOUD_SESSIONTOKEN", None)
+    env.setdefault("TENCENTCLOUD_APPID", SIM_APPID)  # the fake account's, as SCF injects it
     organisation.add_accounts(env, scenario)
     return env
 
