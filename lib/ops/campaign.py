@@ -5,7 +5,8 @@ only when that command runs; the modules named here are light (no SDK) and load 
 import importlib
 
 # name -> module under lib/ops whose command(name) gives (help, description, add_arguments, main)
-COMMANDS = {"inventory": "inventory_cmd", "request": "request_cmd", "withdraw": "request_cmd"}
+COMMANDS = {"inventory": "inventory_cmd", "request": "request_cmd", "withdraw": "request_cmd",
+            "rebind": "rebind_cmd"}
 
 
 def register(command) -> None:

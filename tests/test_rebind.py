@@ -1,0 +1,108 @@
+"""`rebind`: one binding call on the pic host, the status read back until `on`, history kept."""
+
+import json
+
+from lib.ops.cli import main, parser
+from tests.campaign_helpers import writes
+from tests.conftest import REGION
+from tests.state_helpers import STATE_ENV, add_state_bucket, keys, record
+
+OFF = "demo-not-bound-1250000000"  # ap-beijing, CI off
+CLEAN = "demo-clean-1250000000"
+
+
+def run_json(capsys, *argv):
+    code = main([*argv, "--json"])
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if out else None), err
+
+
+def test_a_rebind_sends_one_binding_call_and_confirms_on(opcloud, capsys):
+    code, data, _ = run_json(capsys, "rebind", "--bucket", OFF, "--region", "ap-beijing", "--apply")
+    assert code == 0
+    (row,) = data["buckets"]
+    assert (row["ci_status_before"], row["ci_status_after"], row["outcome"]) == ("off", "on", "rebound")
+    assert writes(opcloud) == [f"PUT {OFF}.pic.ap-beijing.myqcloud.com/"]
+    bind = [c for c in opcloud.calls if c.method == "PUT"][0]
+    assert bind.action == "ci:CreateCIBucket" and row["reasons"][0] == {"code": "bind_accepted",
+                                                                        "request_id": bind.request_id}
+    assert [c.endpoint for c in opcloud.calls] == ["GET /", "PUT /", "GET /"]
+    assert opcloud.bucket(OFF).ci_status == "on"
+
+
+def test_a_bound_bucket_is_skipped_with_no_binding_call(opcloud, capsys):
+    code, data, _ = run_json(capsys, "rebind", "--bucket", CLEAN, "--region", REGION, "--apply")
+    assert code == 0 and data["buckets"][0]["outcome"] == "skipped"
+    assert data["buckets"][0]["reasons"] == [{"code": "already_bound", "status": "on"}]
+    assert writes(opcloud) == []
+
+
+def test_dry_run_binds_nothing(opcloud, capsys):
+    code, data, _ = run_json(capsys, "rebind", "--bucket", OFF, "--region", "ap-beijing")
+    assert code == 0 and data["dry_run"] and data["buckets"][0]["outcome"] == "would_rebind"
+    assert writes(opcloud) == [] and opcloud.bucket(OFF).ci_status == "off"
+
+
+def test_a_failed_bind_names_the_call_status_and_request_id(opcloud, capsys):
+    opcloud.inject("PUT /", status=403, code="AccessDenied", message="no ci:CreateCIBucket")
+    code, data, _ = run_json(capsys, "rebind", "--bucket", OFF, "--region", "ap-beijing", "--apply")
+    (row,) = data["buckets"]
+    assert code == 1 and row["outcome"] == "error"
+    (reason,) = row["reasons"]
+    put = [c for c in opcloud.calls if c.method == "PUT"][0]
+    assert (reason["api"], reason["http_status"], reason["service_code"]) == ("PUT / (bind)", 403, "AccessDenied")
+    assert reason["request_id"] == put.request_id
+
+
+def test_run_reads_history_binds_what_it_unbound_and_history_shows_rebound(opcloud, capsys, monkeypatch):
+    add_state_bucket(opcloud)
+    for name, value in STATE_ENV.items():
+        monkeypatch.setenv(name, value)
+    code, report, _ = run_json(capsys, "invoke", "--bucket", CLEAN, "--bucket", "demo-protected-1250000000",
+                               "--region", REGION, "--apply")
+    assert code == 0 and [r["outcome"] for r in report["results"]] == ["unbound", "skipped"]
+    opcloud.clear_calls()
+    code, data, _ = run_json(capsys, "rebind", "--run", report["run_id"], "--apply", "--yes")
+    assert code == 0
+    assert [(r["bucket"], r["outcome"]) for r in data["buckets"]] == [(CLEAN, "rebound")]
+    assert [w for w in writes(opcloud) if ".pic." in w] == [f"PUT {CLEAN}.pic.{REGION}.myqcloud.com/"]
+    latest = record(opcloud, f"buckets/{REGION}/{CLEAN}.json")
+    assert latest["outcome"] == "rebound" and latest["run_id"] == data["run_id"]
+    assert data["buckets"][0]["reasons"][0]["request_id"] in latest["request_ids"]
+    assert any(k.startswith("runs/") and k.endswith(f"-{data['run_id']}.json") for k in keys(opcloud))
+    assert main(["history", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert {b["bucket"]: b["outcome"] for b in shown["buckets"]}[CLEAN] == "rebound"
+    assert [r["summary"] for r in shown["runs"] if r["run_id"] == data["run_id"]] == [{"rebound": 1}]
+    assert main(["history", "--outcome", "rebound"]) == 0
+    assert data["run_id"] in capsys.readouterr().out
+
+
+def test_unknown_run_id_is_one_line_exit_2_and_nothing_bound(opcloud, capsys, monkeypatch):
+    add_state_bucket(opcloud)
+    for name, value in STATE_ENV.items():
+        monkeypatch.setenv(name, value)
+    assert main(["rebind", "--run", "no-such-run", "--apply", "--yes"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1 and "unknown run id 'no-such-run'" in err
+    assert writes(opcloud) == []
+
+
+def test_bucket_of_another_appid_is_one_line_exit_2_and_nothing_sent(opcloud, capsys):
+    assert main(["rebind", "--bucket", "theirs-1250009999", "--region", REGION, "--apply"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "belongs to APPID 1250009999" in err
+    assert opcloud.calls == []
+
+
+def test_the_help_says_what_a_rebind_does_not_restore():
+    sub = parser()._subparsers._group_actions[0].choices["rebind"]
+    text = sub.format_help()
+    assert "does NOT restore" in text and "workflows" in text and "processing services" in text
+
+
+def test_simulate_undoes_the_demo_run(capsys):
+    assert main(["rebind", "--simulate", "--run", "demo-unbind", "--apply"]) == 0
+    out = capsys.readouterr().out
+    assert "demo-clean-1250000000  ap-guangzhou  off -> on  rebound" in out
+    assert "recorded in the state bucket's history" in out
