@@ -148,6 +148,9 @@ def main(name: str, args) -> int:
 
     with environment(args, before) as (settings, env, cloud):
         refs, value = picked["refs"], picked["value"]
+        if not refs:
+            print("no bucket in the inventory could be unbound today: nothing to change")
+            return 0
         if not settings.appid:
             targets.check_owner(refs, targets.own_appid(settings))
         if not args.simulate and (len(refs) > ASK_ABOVE or picked["file"]):

@@ -39,9 +39,11 @@ def from_inventory(path: str) -> tuple[list[BucketRef], int]:
     rows = data.get("buckets") if isinstance(data, dict) else None
     if not isinstance(rows, list):
         raise CliError(f"inventory file {path}: not the output of `inventory --json` (no buckets list)")
+    if not all(isinstance(row, dict) and "could_unbind" in row for row in rows):
+        raise CliError(f"inventory file {path}: not the output of `inventory --json` (buckets without could_unbind)")
     refs, members = [], 0
     for i, row in enumerate(rows):
-        if not isinstance(row, dict) or row.get("could_unbind") is not True:
+        if row.get("could_unbind") is not True:
             continue
         if row.get("account", "self") != "self":
             members += 1
