@@ -111,3 +111,18 @@ def test_simulate_with_member_accounts_lists_each_account(capsys, monkeypatch):
     assert owners["media-live-1250000101"].endswith("uin/100000000101:roleName/CosCiUnbinderMember")
     assert sorted(a["appid"] for a in data["accounts"]) == ["1250000000", "1250000101", "1250000102"]
     assert data["summary"]["blocked_by"] == {"workflow": 1, "batch_job": 1, "service_enabled": 1}
+
+
+def test_the_inventory_is_paced_like_a_run(opcloud):
+    from lib import invocation
+    from lib.ops import inventory
+    from tests.conftest import BASE_ENV, SkipClock, fast_connect
+
+    skip = SkipClock()
+    settings = invocation.cold_start({**BASE_ENV, "CI_UNBIND_MAX_RPS": "5"})
+    start = skip.clock()
+    taken = inventory.take(settings, connect=fast_connect, clock=skip.clock, sleep=skip.sleep)
+    calls = len(opcloud.calls)
+    assert taken.calls == calls and calls > 40
+    # At most 5 CI and COS requests in any second: the calls took at least calls / 5 - 1 seconds.
+    assert skip.clock() - start >= calls / 5 - 1

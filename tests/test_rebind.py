@@ -106,3 +106,34 @@ def test_simulate_undoes_the_demo_run(capsys):
     out = capsys.readouterr().out
     assert "demo-clean-1250000000  ap-guangzhou  off -> on  rebound" in out
     assert "recorded in the state bucket's history" in out
+
+
+def test_the_status_is_read_again_until_on(opcloud, capsys):
+    bucket = opcloud.bucket(OFF)
+
+    def slow_bind(cloud):  # the bind takes effect after one more status read
+        bucket.answer_status_as("off")
+        cloud.after("GET /", lambda _c: bucket.bind(), bucket=OFF)
+
+    opcloud.after("PUT /", slow_bind, bucket=OFF)
+    code, data, _ = run_json(capsys, "rebind", "--bucket", OFF, "--region", "ap-beijing", "--apply")
+    assert code == 0 and data["buckets"][0]["outcome"] == "rebound"
+    assert [c.endpoint for c in opcloud.calls] == ["GET /", "PUT /", "GET /", "GET /"]
+
+
+def test_a_bind_never_confirmed_is_an_error_not_a_rebound(opcloud):
+    from lib.buckets import BucketRef
+    from lib.cloud.ci import CIClient
+    from lib.cloud.cos import CosClients
+    from lib.ops.rebind_cmd import VERIFY_PAUSES, rebind_one
+    from lib.settings import Credentials
+    from tests.conftest import SECRET_ID, SECRET_KEY, TOKEN
+
+    opcloud.after("PUT /", lambda _c: opcloud.bucket(OFF).answer_status_as("off"), bucket=OFF)
+    ci = CIClient(CosClients(Credentials(SECRET_ID, SECRET_KEY, TOKEN)))
+    slept = []
+    row = rebind_one(BucketRef(region="ap-beijing", bucket=OFF), ci, apply=True, sleep=slept.append)
+    assert row["outcome"] == "error" and row["ci_status_after"] == "off"
+    assert [r["code"] for r in row["reasons"]] == ["bind_accepted", "unverified"]
+    assert slept == [p for p in VERIFY_PAUSES if p]
+    assert sum(1 for c in opcloud.calls if c.method == "PUT") == 1  # never sent twice

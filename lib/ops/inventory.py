@@ -10,6 +10,7 @@ writes: no tag, no unbind, no state object. Requests are paced like a run (CI_UN
 import dataclasses
 import itertools
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -167,11 +168,12 @@ def _unlocated(name: str, account: str, message: str, calls=()) -> Row:
                errors=[{"code": "region_unknown", "api": "GET Service", "message": message}], calls=list(calls))
 
 
-def take(settings, regions=(), *, connect=runs.connect, now=None, log=None, progress=None) -> Inventory:
+def take(settings, regions=(), *, connect=runs.connect, now=None, log=None, progress=None,
+         clock=time.monotonic, sleep=time.sleep) -> Inventory:
     """The inventory of every listed account (CI_UNBIND_ACCOUNTS) and our own, paced as one run."""
     now = now or utc_now()
     out = Inventory()
-    current = pacing.Pacing(settings.max_rps)
+    current = pacing.Pacing(settings.max_rps, clock=clock, sleep=sleep)
     pacing.begin(current)
     try:
         access = Access(settings, {})
