@@ -126,3 +126,36 @@ def test_the_inventory_is_paced_like_a_run(opcloud):
     assert taken.calls == calls and calls > 40
     # At most 5 CI and COS requests in any second: the calls took at least calls / 5 - 1 seconds.
     assert skip.clock() - start >= calls / 5 - 1
+
+
+class _Terminal:
+    def __init__(self, tty):
+        self.tty, self.text = tty, ""
+
+    def isatty(self):
+        return self.tty
+
+    def write(self, text):
+        self.text += text
+
+    def flush(self):
+        pass
+
+
+def test_progress_shows_on_a_terminal_only(opcloud):
+    from lib import invocation
+    from lib.ops import inventory
+    from lib.ops.inventory_cmd import Progress
+    from tests.conftest import BASE_ENV, fast_connect
+
+    settings = invocation.cold_start(BASE_ENV)
+    for tty in (True, False):
+        stream = _Terminal(tty)
+        progress = Progress(stream)
+        inventory.take(settings, connect=fast_connect, progress=progress)
+        progress.done()
+        if tty:
+            assert f"inventory: {len(opcloud.buckets)}/{len(opcloud.buckets)} buckets" in stream.text
+            assert stream.text.endswith("\n")
+        else:
+            assert stream.text == ""
