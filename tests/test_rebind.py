@@ -137,3 +137,27 @@ def test_a_bind_never_confirmed_is_an_error_not_a_rebound(opcloud):
     assert [r["code"] for r in row["reasons"]] == ["bind_accepted", "unverified"]
     assert slept == [p for p in VERIFY_PAUSES if p]
     assert sum(1 for c in opcloud.calls if c.method == "PUT") == 1  # never sent twice
+
+
+def test_run_of_a_fanned_out_sweep_takes_its_shards_unbinds(opcloud, capsys, monkeypatch):
+    from tests.state_helpers import PREFIX, STATE_BUCKET
+
+    add_state_bucket(opcloud)
+    for name, value in STATE_ENV.items():
+        monkeypatch.setenv(name, value)
+    opcloud.bucket(CLEAN).ci_status = "off"
+    coordinator = {"run_id": "sweep-1", "trigger": "timer", "results": [],
+                   "fanout": {"shards": [{"request_id": "shard-a", "index": 0, "of": 2},
+                                         {"request_id": "shard-b", "index": 1, "of": 2}]}}
+    shards = [{"run_id": "shard-a", "shard": {"coordinator_run_id": "sweep-1"},
+               "results": [{"bucket": CLEAN, "region": REGION, "outcome": "unbound"}]},
+              {"run_id": "shard-b", "shard": {"coordinator_run_id": "sweep-1"},
+               "results": [{"bucket": OFF, "region": "ap-beijing", "outcome": "unbound"},
+                           {"bucket": "demo-protected-1250000000", "region": REGION, "outcome": "skipped"}]}]
+    for i, stored in enumerate([coordinator, *shards]):
+        opcloud.objects.put(STATE_BUCKET, f"{PREFIX}runs/2026/12/01/00000{i}-{stored['run_id']}.json",
+                            json.dumps(stored).encode())
+    code, data, _ = run_json(capsys, "rebind", "--run", "sweep-1")
+    assert code == 0
+    assert sorted((r["bucket"], r["outcome"]) for r in data["buckets"]) == [(CLEAN, "would_rebind"),
+                                                                             (OFF, "would_rebind")]

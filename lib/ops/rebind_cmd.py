@@ -89,13 +89,22 @@ def run_buckets(settings, run_id: str) -> list:
         raise CliError("--run reads the state bucket's history: set CI_UNBIND_STATE_BUCKET and "
                        "CI_UNBIND_STATE_REGION (as the function has them)")
     store = _store(settings)
-    suffix = f"-{safe_id(run_id)}.json"
     try:
-        keys = [info.key for info in store.list(RUNS) if info.key.endswith(suffix)]
-        records = [store.get_json(key) for key in keys]
+        listed = [info.key for info in store.list(RUNS)]
+
+        def records_of(ident):
+            suffix = f"-{safe_id(ident)}.json"
+            found = [store.get_json(key) for key in listed if key.endswith(suffix)]
+            return [r for r in found if isinstance(r, dict) and str(r.get("run_id")) == ident]
+
+        records = records_of(run_id)
+        # A fanned-out sweep: its shards recorded their own runs, each under the id its coordinator
+        # names in `fanout.shards`; their unbinds are the sweep's.
+        for shard in [e for r in records for e in (r.get("fanout") or {}).get("shards") or []]:
+            if isinstance(shard, dict) and isinstance(shard.get("request_id"), str) and shard["request_id"]:
+                records += records_of(shard["request_id"])
     except StateError as err:
         raise CliError(one_line(f"--run: the state bucket cannot be read: {err.code}: {err.message}")) from None
-    records = [r for r in records if isinstance(r, dict) and str(r.get("run_id")) == run_id]
     if not records:
         raise CliError(one_line(f"unknown run id {run_id!r}: no such run in the state bucket's history "
                                 "(`history` lists the runs)"))
