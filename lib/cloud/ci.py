@@ -1,4 +1,4 @@
-"""The Cloud Infinite client: binding status, unbind, workflows, batch jobs, enabled services.
+"""The Cloud Infinite client: binding status, bind, unbind, workflows, batch jobs, enabled services.
 
 Every answer is checked for shape; anything unexpected raises ApiError, which the decision turns
 into `error` (fail closed). Nothing here decides anything.
@@ -139,6 +139,27 @@ class CIClient:
         trace.add(api, request_id, resp.status_code)
         if not 200 <= resp.status_code < 300:
             # A redirect or other non-2xx "success" of the SDK: whether the unbind happened is unknown.
+            raise unexpected_status(api, resp)
+        return request_id
+
+    # -- bind (the operator's `rebind`, never the function) --------------------------------
+    def bind(self, ref: BucketRef, trace: Trace) -> str:
+        """"Binding CI": PUT / on the bucket's pic host (Cloud Infinite API 1045/33701), once, never
+        retried (a lost answer is settled by reading the status). Returns the request id."""
+        api = "PUT / (bind)"
+        client = self._clients.for_region(ref.region)
+        try:
+            url = checked_url(client, api, ref.pic_host, ref.bucket, None, client._conf._endpoint_pic)
+            resp = client.send_request(method="PUT", url=url, bucket=ref.bucket,
+                                       auth=CosS3Auth(client._conf, "/", params={}), params={},
+                                       headers={}, ci_request=True)
+        except Exception as exc:
+            err = translate(api, exc)
+            trace.add_error(err)
+            raise err from None
+        request_id = request_id_of(resp.headers) or _xml_request_id(resp.content)
+        trace.add(api, request_id, resp.status_code)
+        if not 200 <= resp.status_code < 300:
             raise unexpected_status(api, resp)
         return request_id
 
@@ -295,6 +316,15 @@ def parse_status(body: bytes, request_id: str = "") -> str:
     raise ApiError(api="GET /", http_status=200, code="MalformedResponse",
                    message=f"no CIStatus in the answer: {text[:120]!r}", request_id=request_id,
                    retryable=True)
+
+
+def _xml_request_id(body: bytes) -> str:
+    # The current page answers <Response><RequestId>; the older one an empty body: either is fine.
+    try:
+        node = ET.fromstring(body).find("RequestId") if body else None
+    except ET.ParseError:
+        return ""
+    return node.text.strip() if node is not None and node.text else ""
 
 
 def _int_field(data: dict, key: str, api: str, page_meta: dict) -> int:

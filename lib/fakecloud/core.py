@@ -79,6 +79,7 @@ class FakeCloud:
         # (service, region) pairs CI does not offer: that service's list errs there (withdraw_service).
         self.services_not_offered: set[tuple[str, str]] = set()
         self._ids = itertools.count(1)
+        self._after: list = []  # [endpoint, bucket, times left, action]: see after()
         self._mock: Optional[responses.RequestsMock] = None
         self._unknown_mark = 0
 
@@ -151,6 +152,22 @@ class FakeCloud:
                                      latency=latency, connection_error=connection_error, times=times,
                                      bucket=bucket, with_resource=with_resource, after=after,
                                      timeout=timeout, lost_answer=lost_answer))
+
+    def after(self, endpoint: str, action: Callable[["FakeCloud"], None], bucket: Optional[str] = None,
+              times: int = 1) -> None:
+        """Run `action(cloud)` once each of the next `times` served calls to `endpoint` has taken
+        effect: someone else acting between two of the client's calls (another writer of the tags)."""
+        with self.account.lock:
+            self._after.append([endpoint, bucket, times, action])
+
+    def _run_after(self, req: Request) -> None:
+        with self.account.lock:
+            due = [hook for hook in self._after if hook[0] == req.endpoint and hook[1] in (None, req.bucket)]
+            for hook in due:
+                hook[2] -= 1
+            self._after = [hook for hook in self._after if hook[2] > 0]
+        for hook in due:
+            hook[3](self)
 
     def clear_faults(self) -> None:
         self.faults.clear()
@@ -246,6 +263,8 @@ class FakeCloud:
                 exchange.spoil(reply, fault.body, req)
         else:
             reply = self._serve(req, route)
+            if self._after and reply.status < 300:
+                self._run_after(req)
             if fault is not None and fault.body:
                 exchange.spoil(reply, fault.body, req)
         self._log(req, reply.status, fault)

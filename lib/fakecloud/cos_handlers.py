@@ -1,13 +1,26 @@
-"""COS bucket tagging: GET, PUT and DELETE /?tagging."""
+"""COS bucket tagging: GET, PUT and DELETE /?tagging.
+
+PUT /?tagging replaces the whole set and refuses one that breaks COS's documented rules (COS,
+"Bucket Tag Overview", cloud.tencent.com/document/product/436/31509, and "PUT Bucket tagging",
+436/8281): at most 50 tags a bucket; no key twice; a key of 1-127 characters and a value of 0-255
+(the overview's figures; the API page says up to 128 and 256, so the stricter are served); letters
+(any UTF-8), digits, spaces and + - = . _ : / @ only; keys starting "qcs:" or "project" are the
+system's and cannot be created. Which error code COS answers for each is not documented:
+InvalidTag (400) is a stand-in.
+"""
 
 import base64
 import hashlib
+import re
 import xml.etree.ElementTree as ET
 
 from .models import Bucket
 from .wire import Reply, Request, ServiceError, leaf, node, require_bucket, xml_reply
 
 MAX_TAGS = 50
+MAX_KEY, MAX_VALUE = 127, 255
+RESERVED_PREFIXES = ("qcs:", "project")
+_ALLOWED = re.compile(r"^[\w +\-=.:/@]*\Z")  # \w: letters of any script, digits and _
 
 
 def _bucket(cloud, req: Request) -> Bucket:
@@ -44,10 +57,21 @@ def _parse_tagging(body: bytes) -> dict[str, str]:
                 raise ServiceError(400, "InvalidTag", "A tag key must not be empty.")
             if key in tags:
                 raise ServiceError(400, "InvalidTag", f"Duplicate tag key {key!r}.")
-            tags[key] = fields.get("Value", "")
+            value = fields.get("Value", "")
+            _check_tag(key, value)
+            tags[key] = value
     if len(tags) > MAX_TAGS:
         raise ServiceError(400, "InvalidTag", f"A bucket may carry at most {MAX_TAGS} tags.")
     return tags
+
+
+def _check_tag(key: str, value: str) -> None:
+    if len(key) > MAX_KEY or len(value) > MAX_VALUE:
+        raise ServiceError(400, "InvalidTag", f"A tag key is at most {MAX_KEY} characters and a value {MAX_VALUE}.")
+    if not _ALLOWED.match(key) or not _ALLOWED.match(value):
+        raise ServiceError(400, "InvalidTag", "Tags hold letters, digits, spaces and + - = . _ : / @ only.")
+    if key.startswith(RESERVED_PREFIXES):
+        raise ServiceError(400, "InvalidTag", f"Tag key {key!r} is reserved for the system.")
 
 
 def put_tagging(cloud, req: Request) -> Reply:

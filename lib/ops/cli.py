@@ -291,6 +291,9 @@ def parser() -> argparse.ArgumentParser:
     from . import history_cmd
 
     history_cmd.add_arguments(command("history", cmd_history, history_cmd.HELP, history_cmd.DESCRIPTION))
+    from . import campaign
+
+    campaign.register(command)
     return top
 
 

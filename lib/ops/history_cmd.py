@@ -28,7 +28,7 @@ DESCRIPTION = ("Read the run history the function keeps in its state bucket (or 
 def add_arguments(h) -> None:
     h.add_argument("--since", default="7d", help="7d, 12h, 30m or a date (default 7d)")
     h.add_argument("--bucket", help="only runs that looked at this bucket, and only its outcome")
-    h.add_argument("--outcome", choices=OUTCOMES, help="only runs and buckets with this outcome")
+    h.add_argument("--outcome", choices=(*OUTCOMES, "rebound"), help="only runs and buckets with this outcome")
     h.add_argument("--json", action="store_true", help="print JSON instead of text")
     h.add_argument("--html", metavar="FILE", help="write one self-contained HTML page to FILE")
     source = h.add_mutually_exclusive_group()

@@ -8,7 +8,9 @@ from .history import console_url, needing_a_person, per_day, reason_text
 
 COLOURS = {"unbound": "#2e7d32", "would_unbind": "#81c784", "blocked": "#ef6c00", "refused": "#c62828",
            "not_bound": "#90a4ae", "unbinding": "#4fc3f7", "skipped": "#cfd8dc", "deferred": "#7e57c2",
-           "error": "#b71c1c"}
+           "error": "#b71c1c", "rebound": "#00897b"}
+# The run's outcomes, and `rebound`: a bucket bound again by the operator's `rebind`.
+SHOWN = (*OUTCOMES, "rebound")
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#1b1f23;background:#fff}
@@ -57,7 +59,7 @@ def chart(days: dict[str, dict[str, int]], width: int = 760, height: int = 260) 
     for i, (day, counts) in enumerate(days.items()):
         x = left + slot * i + (slot - bar_w) / 2
         y = top + plot_h
-        for outcome in OUTCOMES:
+        for outcome in SHOWN:
             n = counts.get(outcome, 0)
             if not n:
                 continue
@@ -69,7 +71,7 @@ def chart(days: dict[str, dict[str, int]], width: int = 760, height: int = 260) 
         parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{height - bottom + 16}" font-size="11" '
                      f'text-anchor="middle" fill="#57606a">{day[5:]}</text>')
     parts.append("</svg>")
-    used = [o for o in OUTCOMES if any(o in c for c in days.values())]
+    used = [o for o in SHOWN if any(o in c for c in days.values())]
     legend = "".join(f'<span><i style="background:{COLOURS[o]}"></i>{o}</span>' for o in used)
     return "".join(parts) + f'<div class="legend">{legend}</div>'
 

@@ -65,3 +65,37 @@ def test_bad_put_bodies(cloud, cos):
     resp = cos_call(cos, "PUT", B, {"tagging": ""}, data=b"<Tagging/>", headers={"Content-MD5": "bm9wZQ=="})
     assert resp.status_code == 400 and b"InvalidDigest" in resp.content
     assert cloud.bucket(B).tags == {"k": "v"}
+
+
+@pytest.mark.parametrize("pairs, why", [
+    ([(f"k{i}", "v") for i in range(51)], "at most 50"),
+    ([("k" * 128, "v")], "at most 127"),
+    ([("k", "v" * 256)], "at most 127"),
+    ([("qcs:owner", "v")], "reserved"),
+    ([("project", "v")], "reserved"),
+    ([("bad*key", "v")], "letters, digits"),
+    ([("k", "a<b")], "letters, digits"),
+])
+def test_put_refuses_what_cos_documents_as_invalid(cloud, cos, pairs, why):
+    cloud.add_bucket(B, "ap-guangzhou", tags={"keep": "me"})
+    with pytest.raises(CosServiceError) as err:
+        cos.put_bucket_tagging(Bucket=B, Tagging=_tagging(*pairs))
+    assert err.value.get_status_code() == 400 and err.value.get_error_code() == "InvalidTag"
+    assert why in err.value.get_error_msg()
+    assert cloud.bucket(B).tags == {"keep": "me"}  # a refused set changes nothing
+
+
+def test_put_takes_fifty_tags_and_the_documented_characters(cloud, cos):
+    cloud.add_bucket(B, "ap-guangzhou")
+    pairs = [(f"k{i}", "v") for i in range(48)] + [("团队 a+b=c.d_e:f/g@h", "数据 1"), ("k" * 127, "v" * 255)]
+    cos.put_bucket_tagging(Bucket=B, Tagging=_tagging(*pairs))
+    assert len(cloud.bucket(B).tags) == 50
+
+
+def test_another_writer_can_act_between_two_calls(cloud, cos):
+    cloud.add_bucket(B, "ap-guangzhou", tags={"a": "1"})
+    cloud.after("PUT /?tagging", lambda c: c.bucket(B).tags.update(other="writer"), bucket=B)
+    cos.put_bucket_tagging(Bucket=B, Tagging=_tagging(("a", "2")))
+    assert cloud.bucket(B).tags == {"a": "2", "other": "writer"}
+    cos.put_bucket_tagging(Bucket=B, Tagging=_tagging(("a", "3")))  # once only
+    assert cloud.bucket(B).tags == {"a": "3"}
