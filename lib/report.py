@@ -91,16 +91,22 @@ def fingerprint(result: dict) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
+def _outcome(result) -> str:
+    return result["outcome"] if isinstance(result, dict) else result.outcome
+
+
 def summary(results) -> dict:
-    counts = Counter(r.outcome for r in results)
+    """Counts by outcome of Results, or of results already in their report form (dicts)."""
+    counts = Counter(_outcome(r) for r in results)
     return {outcome: counts[outcome] for outcome in OUTCOMES if counts[outcome]}
 
 
 def build(trigger: Optional[str], dry_run: bool, run_id: str, results, error: Optional[dict] = None,
           **extra) -> dict:
-    ok = error is None and not any(r.outcome == "error" for r in results)
+    ok = error is None and not any(_outcome(r) == "error" for r in results)
     report = {"ok": ok, "trigger": trigger, "dry_run": dry_run, "run_id": run_id,
-              "summary": summary(results), "results": [r.as_dict() for r in results]}
+              "summary": summary(results),
+              "results": [r if isinstance(r, dict) else r.as_dict() for r in results]}
     if error is not None:
         report["error"] = error
     report.update(extra)

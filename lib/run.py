@@ -110,7 +110,8 @@ class Runner:
     def __init__(self, settings: Settings, cloud: Cloud, *, clock: Callable[[], float] = time.monotonic,
                  now: Callable[[], datetime] = utc_now, sleep: Callable[[float], None] = time.sleep,
                  log: Optional[reports.JsonLog] = None, progress=None,
-                 account: Optional[accounts.AccountId] = None, secrets: Sequence[str] = ()):
+                 account: Optional[accounts.AccountId] = None, secrets: Sequence[str] = (),
+                 notify_hook: Optional[Callable] = None):
         """`secrets`: values never to show besides this run's own keys, e.g. the central keys a
         member account's run signs its state-bucket calls with."""
         # Without an account the settings' APPID (or none) is all there is, as before identity lookup.
@@ -123,6 +124,10 @@ class Runner:
         self._secrets = [*secrets_of(settings), *secrets]
         self._log = log or reports.JsonLog(secrets=self._secrets)
         self._progress = progress
+        # How the finished report is notified: its own digest, unless the run is a part of a sweep
+        # that sends one for all its parts (lib/org/members.py, lib/org/sweepnotify.py).
+        self._notify_hook = notify_hook or (
+            lambda report, state, **o: notifications.attach(report, settings, state, **o))
         self.state = NO_STATE
         self.heads_up = None  # set per run: how far ahead dated requests get a read-only heads-up
         self._hard_end = None  # set per run: when the function's time is up (None: not known)
@@ -264,7 +269,8 @@ class Runner:
             tally.add(result.calls)
             if self._progress:
                 self._progress(result, next(finished), len(refs))
-            return result.for_report()
+            # Kept as the report holds it: one object per bucket until the run ends, not two.
+            return result.for_report().as_dict()
 
         with services:
             results = each(one, refs, self.settings.concurrency)
@@ -304,8 +310,8 @@ class Runner:
         report = reports.scrub(self.state.finish(reports.scrub(report, secrets)), secrets)
         # The digest last, after every decision and the state's own verdict (a state bucket that
         # failed makes `ok` false, and a run that is not ok always notifies), within the time.
-        report = notifications.attach(report, self.settings, self.state, sleep=self._sleep, monotonic=self._clock,
-                                      deadline=self._hard_end)
+        report = self._notify_hook(report, self.state, sleep=self._sleep, monotonic=self._clock,
+                                   deadline=self._hard_end)
         if "notify" in report:  # a failed write of the last digest quotes what the state bucket said
             report["notify"] = reports.scrub(report["notify"], secrets)
         report["elapsed_ms"] = int((self._clock() - started) * 1000)  # the whole invocation, its end included

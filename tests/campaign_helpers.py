@@ -42,9 +42,14 @@ def keys(monkeypatch, appid="1250000000"):
 @pytest.fixture
 def opcloud(monkeypatch):
     """The demo scenario on the fake cloud, and the operator's keys in the environment."""
+    from lib.cloud import sts
+    from lib.org import access
     from tests.conftest import APPID, SECRET_ID, SECRET_KEY, TOKEN
 
     keys(monkeypatch)
+    # Role keys and member APPIDs kept for an earlier test's fake cloud mean nothing to this one.
+    sts.CACHE.clear()
+    access._MEMBER_IDENTITIES.clear()
     fake = FakeCloud(appid=APPID, secret_id=SECRET_ID, secret_key=SECRET_KEY, token=TOKEN)
     load_scenario(fake, DEMO_SCENARIO)
     with fake:

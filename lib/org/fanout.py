@@ -15,6 +15,7 @@ from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
+from .. import notify as notifications
 from .. import report as reports
 from ..budget import context_value, margin_for, time_limit
 from ..clock import utc_now
@@ -191,6 +192,7 @@ def coordinate(trigger, context, settings, access: Access, connect_fn, log, star
               for i, (account, refs) in enumerate(plans)]
 
     error = None
+    last_sweep = None
     target = function_of(context)
     dispatcher = None
     # The state bucket is checked before any shard starts: in live mode a shard would refuse to
@@ -215,6 +217,12 @@ def coordinate(trigger, context, settings, access: Access, connect_fn, log, star
         for entry, event in zip(entries, events):
             entry.update(dispatched=False, reasons=[error], bucket_list=event["buckets"])
     elif plans:
+        if settings.notify.enabled and state_error is None:
+            # The last sweep's digest, if none of its shards could send it; then this sweep is the last.
+            from .sweepnotify import before_sweep
+
+            last_sweep = before_sweep(notifications.usable_store(state), settings, run_id, len(plans), settings.dry_run,
+                                      sleep=sleep, monotonic=clock)
         invoker = invoker_factory(settings.credentials, target.pop("region"), **target, clock=clock, sleep=sleep)
         # Without a limit in the context, SCF's longest for an event function: never wait forever.
         limit = time_limit(context) or DEFAULT_LIMIT
@@ -233,6 +241,11 @@ def coordinate(trigger, context, settings, access: Access, connect_fn, log, star
                                    "invocations": dispatcher.invocations if dispatcher else 0,
                                    "status_calls": dispatcher.status_calls if dispatcher else 0})
     report["ok"] = ok
+    if last_sweep is not None:
+        report["last_sweep_notify"] = last_sweep
+    if not ok and not any(e.get("dispatched") for e in entries):
+        # No shard will say anything: the coordinator's own failure is the sweep's one digest.
+        report = notifications.attach(report, settings, state, sleep=sleep, monotonic=clock)
     report["elapsed_ms"] = int((clock() - started) * 1000)
     # Scrubbed before the state stores it, and again after: its failures quote what services said.
     report = reports.scrub(state.finish(reports.scrub(report, log.secrets)), log.secrets)

@@ -10,9 +10,10 @@ import dataclasses
 import time
 from collections import Counter
 
+from .. import notify as notifications
 from .. import report as reports
 from .. import run as runs
-from ..budget import context_value
+from ..budget import context_value, time_limit
 from ..cloud.errors import ApiError
 from ..decide import OUTCOMES
 from ..settings import Settings
@@ -42,8 +43,13 @@ def run_shard(trigger: Trigger, context, settings: Settings, access: Access, con
               runner_options) -> dict:
     shard = trigger.shard
     run_id = context_value(context, "request_id")
+    from .sweepnotify import after_shard  # a shard's end, with one digest for its whole sweep
+
+    def notify_hook(report, state, **options):
+        return after_shard(report, state, settings, shard, **options)
+
     try:
-        runner = access.runner(shard.account, connect_fn, log, runner_options,
+        runner = access.runner(shard.account, connect_fn, log, {**runner_options, "notify_hook": notify_hook},
                                **shard.limits(settings.max_rps, settings.max_per_run))
     except ApiError as err:
         report = reports.failed("assume_role_failed", str(err), str(run_id or runs.new_run_id()), trigger.kind,
@@ -66,9 +72,11 @@ def sweep_accounts(trigger: Trigger, context, settings: Settings, access: Access
     dry_run = settings.dry_run
     run_id = str(context_value(context, "request_id") or runs.new_run_id())
     names = settings.fanout.names
+    # The parts send nothing: the sweep sends one digest for every account when all are done.
+    quiet_parts = {**runner_options, "notify_hook": lambda report, _state, **_o: report}
     for index, name in enumerate(names):
         try:
-            runner = access.runner(name, connect_fn, log, runner_options, max_per_run=remaining)
+            runner = access.runner(name, connect_fn, log, quiet_parts, max_per_run=remaining)
         except ApiError as err:
             parts.append({"account": name, "ok": False, "buckets": 0, "error": role_error(err)})
             continue
@@ -93,10 +101,28 @@ def sweep_accounts(trigger: Trigger, context, settings: Settings, access: Access
               "summary": {o: counts[o] for o in OUTCOMES if counts[o]}, "results": results, "accounts": parts,
               "elapsed_ms": int((now - started) * 1000)}
     report = reports.scrub(report, log.secrets)
+    report = _notify_sweep(report, settings, connect_fn, context, started, runner_options)
     # Each account's run wrote its own run line; this one ties them together.
     log.emit({"msg": "accounts", "run_id": report["run_id"], "ok": report["ok"], "summary": report["summary"],
               "accounts": [{k: a[k] for k in ("account", "ok", "buckets")} for a in parts]})
     return report
+
+
+def _notify_sweep(report: dict, settings: Settings, connect_fn, context, started, runner_options) -> dict:
+    """The sweep's one digest, over every account's buckets, quiet when nothing changed since the
+    last (the record of what was notified lives in the central state bucket, as a single run's)."""
+    if not settings.notify.enabled:
+        return report
+    store = None
+    if settings.state_bucket:
+        from ..state.store import StateStore  # only a run with a state bucket loads it (cold start)
+
+        store = StateStore(connect_fn(settings).clients, settings.state_bucket, settings.state_region,
+                           settings.state_prefix)
+    limit = time_limit(context)
+    clock = runner_options.get("clock", time.monotonic)
+    return notifications.attach(report, settings, store, sleep=runner_options.get("sleep", time.sleep),
+                                monotonic=clock, deadline=None if limit is None else started + limit - 1.0)
 
 
 def _part_context(context, request_id: str) -> dict:
