@@ -52,10 +52,12 @@ def _serve_connection(cloud: FakeCloud, conn, latency: float, fake_errors: list)
                 return
             kind = message[0]
             if kind == "request":
-                _, method, url, headers, body = message
+                _, method, url, headers, body = message[:5]
+                round_trips = message[5] if len(message) > 5 else 1
                 prepared = SimpleNamespace(method=method, url=url, headers=dict(headers), body=body)
                 if latency:
-                    time.sleep(latency)  # the round trip, while the caller waits for its answer
+                    # The round trip (and a new connection's handshakes), while the caller waits.
+                    time.sleep(latency * round_trips)
                 try:
                     reply = ("reply",) + tuple(cloud.dispatch(prepared))
                 except (requests.exceptions.RequestException, UnknownRequest) as e:
@@ -97,41 +99,38 @@ def _server(build: Callable[[], FakeCloud], address: str, latency: float, ready,
         threading.Thread(target=_serve_connection, args=(cloud, conn, latency, fake_errors), daemon=True).start()
 
 
-class ProcessTransport(PatchedAdapter):
-    """While started, every `requests` adapter send goes to a fake cloud in a child process.
+class SocketClient(PatchedAdapter):
+    """While started, every `requests` adapter send goes to a fake cloud already serving at
+    `address` (a ProcessTransport's, from any process: each shard of a fan-out in its own).
 
-    `build` runs in the child (the fork start method: it need not be picklable) and returns the
-    populated FakeCloud; `stats()` asks the child for its call counts, CPU and peak memory.
+    `handshake_round_trips`: what a new connection costs before its first answer, charged once per
+    host and thread (TCP one round trip, TLS two: 3), since every bucket has hosts of its own and
+    a real sweep opens new connections to them.
     """
 
-    def __init__(self, build: Callable[[], FakeCloud], latency: float = 0.0):
+    def __init__(self, address: str, latency: float = 0.0, handshake_round_trips: int = 0):
         self.latency = latency
-        self._dir = tempfile.mkdtemp(prefix="fakecloud-")
-        self._address = os.path.join(self._dir, "socket")
+        self.handshake_round_trips = handshake_round_trips
+        self._address = address
         self._local = threading.local()
         self._lock = threading.Lock()
         self._transport_cpu = 0.0
         self._connections = []
-        self._process = None
-        context = multiprocessing.get_context("fork")
-        parent, child = context.Pipe(duplex=False)
-        try:
-            self._process = context.Process(target=_server, daemon=True,
-                                            args=(build, self._address, latency, child, os.getpid()))
-            self._process.start()
-            child.close()
-            if not parent.poll(BUILD_TIMEOUT):
-                raise RuntimeError(f"the fake cloud's process was not ready within {BUILD_TIMEOUT:.0f} s")
-            try:
-                kind, self.setup_cpu = parent.recv()  # the child's CPU to build the fake, kept out of harness_cpu
-            except EOFError:
-                raise RuntimeError("the fake cloud's process ended before it was ready "
-                                   "(building the fake failed: see its traceback above)") from None
-        except BaseException:
-            self.close()
-            raise
-        finally:
-            parent.close()
+        self.handshakes = 0
+
+    def _round_trips(self, url: str) -> int:
+        if not self.handshake_round_trips:
+            return 1
+        host = url.split("/", 3)[2] if "://" in url else url
+        seen = getattr(self._local, "hosts", None)
+        if seen is None:
+            seen = self._local.hosts = set()
+        if host in seen:
+            return 1
+        seen.add(host)
+        with self._lock:
+            self.handshakes += 1
+        return 1 + self.handshake_round_trips
 
     @property
     def transport_cpu(self) -> float:
@@ -167,35 +166,15 @@ class ProcessTransport(PatchedAdapter):
             raise requests.exceptions.ReadTimeout("the fake cloud's process did not answer in time") from None
         return pickle.loads(buf[4:])
 
-    def stats(self) -> dict:
-        out = self._exchange(("stats",))
-        out["harness_cpu_s"] = out["cpu_s"] - self.setup_cpu
-        return out
-
     def on_send(self, request) -> None:
         """What a benchmark notes of each request as it leaves (counted with the exchange's CPU)."""
-
-    def close(self) -> None:
-        self.stop()
-        with self._lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
-        if self._process is not None:
-            self._process.terminate()
-            self._process.join(5)
-        for remove, path in ((os.unlink, self._address), (os.rmdir, self._dir)):
-            try:
-                remove(path)
-            except OSError:
-                pass
 
     def send(self, request: requests.PreparedRequest) -> requests.Response:
         started = time.thread_time()
         try:
             self.on_send(request)
             reply = self._exchange(("request", request.method, request.url, list(request.headers.items()),
-                                    request.body))
+                                    request.body, self._round_trips(request.url)))
             if reply[0] == "raise":
                 raise _ERRORS.get(reply[1], requests.exceptions.ConnectionError)(reply[2])
             if reply[0] == "fault":
@@ -206,3 +185,61 @@ class ProcessTransport(PatchedAdapter):
             spent = time.thread_time() - started
             with self._lock:
                 self._transport_cpu += spent
+
+    def close(self) -> None:
+        self.stop()
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+
+
+class ProcessTransport(SocketClient):
+    """While started, every `requests` adapter send goes to a fake cloud in a child process.
+
+    `build` runs in the child (the fork start method: it need not be picklable) and returns the
+    populated FakeCloud; `stats()` asks the child for its call counts, CPU and peak memory.
+    `address` (a path for the Unix socket) lets the build know it before the fork.
+    """
+
+    def __init__(self, build: Callable[[], FakeCloud], latency: float = 0.0, address: str = "",
+                 handshake_round_trips: int = 0):
+        self._dir = "" if address else tempfile.mkdtemp(prefix="fakecloud-")
+        super().__init__(address or os.path.join(self._dir, "socket"), latency, handshake_round_trips)
+        self._process = None
+        context = multiprocessing.get_context("fork")
+        parent, child = context.Pipe(duplex=False)
+        try:
+            self._process = context.Process(target=_server, daemon=True,
+                                            args=(build, self._address, latency, child, os.getpid()))
+            self._process.start()
+            child.close()
+            if not parent.poll(BUILD_TIMEOUT):
+                raise RuntimeError(f"the fake cloud's process was not ready within {BUILD_TIMEOUT:.0f} s")
+            try:
+                kind, self.setup_cpu = parent.recv()  # the child's CPU to build the fake, kept out of harness_cpu
+            except EOFError:
+                raise RuntimeError("the fake cloud's process ended before it was ready "
+                                   "(building the fake failed: see its traceback above)") from None
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            parent.close()
+
+    def stats(self) -> dict:
+        out = self._exchange(("stats",))
+        out["harness_cpu_s"] = out["cpu_s"] - self.setup_cpu
+        return out
+
+    def close(self) -> None:
+        super().close()
+        if self._process is not None:
+            self._process.terminate()
+            self._process.join(5)
+        for remove, path in ((os.unlink, self._address), (os.rmdir, self._dir)):
+            try:
+                if path:
+                    remove(path)
+            except OSError:
+                pass
