@@ -63,7 +63,7 @@ def test_every_bad_setting_is_named_with_the_loaders_own_words(clean_env, tmp_pa
 def test_a_misspelt_setting_is_a_problem(clean_env, monkeypatch, capsys):
     monkeypatch.setenv("CI_UNBIND_MAX_PER_RUNS", "5")
     assert main(["validate"]) == 1
-    assert "CI_UNBIND_MAX_PER_RUNS is not a setting (a typo?)" in capsys.readouterr().out
+    assert "CI_UNBIND_MAX_PER_RUNS is not a setting (did you mean CI_UNBIND_MAX_PER_RUN?)" in capsys.readouterr().out
 
 
 def test_settings_the_loader_reads_are_known_without_a_list_here(clean_env):

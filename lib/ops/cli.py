@@ -78,9 +78,16 @@ def cmd_invoke(args) -> int:
 def cmd_generate_event(args) -> int:
     import json
 
-    from .sample_events import generate
+    from .sample_events import DEFAULT_BUCKET, DEFAULT_REGION, generate
 
-    print(json.dumps(generate(args.kind, args.bucket, args.region, dry_run=args.dry_run), indent=2))
+    # A flag the kind has no use for is refused rather than dropped: the user meant something by it.
+    if args.kind == "timer" and (args.bucket or args.region):
+        raise CliError("a timer event names no bucket: it sweeps every tagged one (drop --bucket/--region)")
+    if args.dry_run and args.kind != "manual":
+        raise CliError(f"--dry-run goes in a manual event only; a {args.kind} event cannot ask for one "
+                       "(the function's CI_UNBIND_DRY_RUN decides)")
+    print(json.dumps(generate(args.kind, args.bucket or DEFAULT_BUCKET, args.region or DEFAULT_REGION,
+                              dry_run=args.dry_run), indent=2))
     return 0
 
 
@@ -193,11 +200,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(START_FAILED, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
+# SCF's longest timeout (asynchronous execution); a larger limit would be a budget no run has.
+MAX_TIME_LIMIT = 86400
+
+
 def _positive(text: str) -> int:
-    try:
-        value = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {text!r}") from None
+    digits = text.strip()
+    if digits.startswith("-") and digits[1:].isdigit():
+        raise argparse.ArgumentTypeError(f"must be positive, not {one_line(digits, 24)}")
+    if not digits.isdigit() or not digits.isascii():
+        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {one_line(text, 40)}")
+    if len(digits) > 6 or int(digits) > MAX_TIME_LIMIT:
+        raise argparse.ArgumentTypeError(f"at most {MAX_TIME_LIMIT} seconds (SCF's longest timeout), not "
+                                         f"{one_line(digits, 24)}")
+    value = int(digits)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be positive, not {value}")
     return value
@@ -236,7 +252,7 @@ def parser() -> argparse.ArgumentParser:
                 "Run an event (a file, or buckets named with --bucket/--region) through the function's path. "
                 "Dry run unless --apply. A live run on a sweep or on more than 5 buckets lists them and asks "
                 "for yes (--yes for scripts).")
-    p.add_argument("event", nargs="?", help="an event file, e.g. events/manual.json")
+    p.add_argument("event", nargs="?", help="an event file, e.g. events/manual.json; - reads standard input")
     p.add_argument("--bucket", action="append", metavar="NAME-APPID", help="a bucket to act on (repeatable)")
     p.add_argument("--region", action="append", help="its region: once for all buckets, or once per --bucket")
     p.add_argument("--simulate", action="store_true", help="use the built-in fake cloud, not Tencent Cloud")
@@ -251,8 +267,8 @@ def parser() -> argparse.ArgumentParser:
     from .sample_events import DEFAULT_BUCKET, DEFAULT_REGION, KINDS
 
     p.add_argument("kind", choices=KINDS)
-    p.add_argument("--bucket", default=DEFAULT_BUCKET, help=f"NAME-APPID ({DEFAULT_BUCKET})")
-    p.add_argument("--region", default=DEFAULT_REGION, help=f"({DEFAULT_REGION})")
+    p.add_argument("--bucket", help=f"NAME-APPID ({DEFAULT_BUCKET}); not for timer")
+    p.add_argument("--region", help=f"({DEFAULT_REGION}); not for timer")
     p.add_argument("--dry-run", action="store_true", help="manual: ask for a dry run in the event")
 
     p = command("validate", cmd_validate, "check the settings, serverless.yml and the CAM policy, offline")
@@ -307,12 +323,32 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return closed_pipe()
     except Exception as exc:  # a fault of ours: one line, not a traceback; the run's report says the rest
         print(_scrubbed(one_line(f"{PROG}: internal error: {type(exc).__name__}: {exc} (please report it)")),
               file=sys.stderr)
         return 1
 
 
+# The reader went away (`| head`): what it did not read is not an error to report, as for any
+# Unix tool; the status is the one a shell gives a command that SIGPIPE ended.
+PIPE_CLOSED = 141
+
+
+def closed_pipe() -> int:
+    try:  # the interpreter flushes stdout on exit, which would raise again: point it at nothing
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (a test's capture): nothing will be flushed to a pipe
+    return PIPE_CLOSED
+
+
 def run() -> None:
     """The console script's entry point."""
-    sys.exit(main())
+    code = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = closed_pipe()
+    sys.exit(code)

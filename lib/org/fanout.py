@@ -183,6 +183,8 @@ def coordinate(trigger, context, settings, access: Access, connect_fn, log, star
                                    "status_calls": dispatcher.status_calls if dispatcher else 0})
     report["ok"] = ok
     report["elapsed_ms"] = int((clock() - started) * 1000)
+    if context_value(context, "simulated") is True:
+        report["simulated"] = True
     # Scrubbed before the state stores it, and again after: its failures quote what services said.
     report = reports.scrub(state.finish(reports.scrub(report, log.secrets)), log.secrets)
     ok = report["ok"]

@@ -91,6 +91,8 @@ def sweep_accounts(trigger: Trigger, context, settings: Settings, access: Access
               "run_id": run_id,
               "summary": {o: counts[o] for o in OUTCOMES if counts[o]}, "results": results, "accounts": parts,
               "elapsed_ms": int((now - started) * 1000)}
+    if context_value(context, "simulated") is True:
+        report["simulated"] = True
     report = reports.scrub(report, log.secrets)
     # Each account's run wrote its own run line; this one ties them together.
     log.emit({"msg": "accounts", "run_id": report["run_id"], "ok": report["ok"], "summary": report["summary"],
@@ -99,7 +101,7 @@ def sweep_accounts(trigger: Trigger, context, settings: Settings, access: Access
 
 
 def _part_context(context, request_id: str) -> dict:
-    keys = ("time_limit_in_ms", "function_name", "namespace", "function_version", "tencentcloud_region")
+    keys = ("time_limit_in_ms", "function_name", "namespace", "function_version", "tencentcloud_region", "simulated")
     out = {k: context_value(context, k) for k in keys if context_value(context, k) is not None}
     return {**out, "request_id": request_id}
 

@@ -37,12 +37,23 @@ class Trigger:
 
 
 def show(value: Any, limit: int = 80) -> str:
-    # Event values end up in a user-facing report: keep them recognisable but bounded.
+    # Event values end up in a user-facing report: written as the JSON the user wrote (null, not
+    # None; {"bucket": ...}, not {'bucket': ...}), one line, bounded.
     try:
-        text = repr(value)
+        text = json.dumps(value, ensure_ascii=False)
     except RecursionError:  # a deeply nested JSON value: its type says enough
-        text = f"<deeply nested {type(value).__name__}>"
+        text = f"(a deeply nested {_JSON_TYPES.get(type(value), 'value')})"
+    except (TypeError, ValueError):  # not JSON at all (the handler was called from Python)
+        text = f"(a {type(value).__name__}, not JSON)"
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_JSON_TYPES = {dict: "object", list: "list", str: "string", int: "number", float: "number", bool: "boolean"}
+
+
+def json_type(value: Any) -> str:
+    """What a JSON value is, in JSON's words."""
+    return "null" if value is None else _JSON_TYPES.get(type(value), type(value).__name__)
 
 
 def why(exc: Exception, limit: int = 200) -> str:
