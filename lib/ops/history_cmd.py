@@ -18,7 +18,7 @@ from ..decide import OUTCOMES
 from ..report import JsonLog
 from ..settings import SettingsError, load
 from ..state.store import StateError, StateStore
-from . import fanout_history, history, html_report
+from . import credentials, fanout_history, history, html_report
 from .errors import one_line
 from .simulation import SIM_CREDENTIALS, SIM_REGION, SIM_STATE_BUCKET, simulated_state
 
@@ -36,6 +36,7 @@ def add_arguments(h) -> None:
     source = h.add_mutually_exclusive_group()
     source.add_argument("--from", dest="from_dir", metavar="DIR", help="saved report files (*.json) instead")
     source.add_argument("--simulate", action="store_true", help="a few demo runs on the built-in fake cloud")
+    credentials.add_arguments(h)
 
 
 def _simulate(now: datetime):
@@ -67,17 +68,16 @@ class _Null:
         pass
 
 
-def _from_state(since: datetime, now: datetime):
+def _from_state(args, since: datetime, now: datetime):
+    from .invoking import keys_env
+
     try:
-        settings = load(os.environ)
+        if not load(os.environ).state_bucket:
+            raise history.HistoryError("set CI_UNBIND_STATE_BUCKET and CI_UNBIND_STATE_REGION (as the function has "
+                                       "them), or use --from DIR or --simulate")
+        settings = load({**os.environ, **keys_env(args, "read the state bucket")})
     except SettingsError as err:
         raise history.HistoryError(str(err)) from None
-    if not settings.state_bucket:
-        raise history.HistoryError("set CI_UNBIND_STATE_BUCKET and CI_UNBIND_STATE_REGION (as the function has "
-                                   "them), or use --from DIR or --simulate")
-    if not settings.credentials:
-        raise history.HistoryError("set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY to keys that may read "
-                                   "the state bucket")
     store = StateStore(CosClients(settings.credentials), settings.state_bucket, settings.state_region,
                        settings.state_prefix)
     return history.runs_from_state(store, since, now), history.latest_from_state(store)
@@ -127,6 +127,10 @@ def main(args, now=None) -> int:
     """0: nothing needs a person; 1: something does; 2: the history could not be read."""
     now = now or datetime.now(timezone.utc)
     page = None
+    if (args.profile or args.use_cvm_role) and (args.simulate or args.from_dir):
+        print("history: --profile and --use-cvm-role are for reading the state bucket, not --simulate or --from",
+              file=sys.stderr)
+        return 2
     if args.html and args.json:
         print("history: --json and --html write different things: choose one", file=sys.stderr)
         return 2
@@ -150,7 +154,7 @@ def _show(args, now, page) -> int:
         elif args.simulate:
             (runs, latest), source = _simulate(now), "the simulated demo"
         else:
-            runs, latest = _from_state(since, now)
+            runs, latest = _from_state(args, since, now)
             source = f"cos://{os.environ.get('CI_UNBIND_STATE_BUCKET')}"
     except StateError as err:
         print(f"history: {err.code}: {err.message}", file=sys.stderr)

@@ -13,7 +13,7 @@ import uuid
 
 from ..settings import SettingsError
 from ..triggers import InvalidEvent, parse
-from . import notify_demo, organisation, output
+from . import credentials, notify_demo, organisation, output
 from .confirm import confirm
 from .errors import CliError, json_problem, one_line
 from .simulation import SIM_CREDENTIALS, SIM_STATE_ENV, simulated_state
@@ -54,6 +54,13 @@ def _parse_json(text: str, path: str, what: str):
     except (ValueError, RecursionError) as err:
         hint = " (YAML is not read: write it as JSON)" if path.endswith((".yml", ".yaml")) else ""
         raise CliError(one_line(f"{what} {path}: not JSON{hint}: {json_problem(err)}")) from None
+
+
+def keys_env(args, purpose: str) -> dict:
+    """The keys of the credential chain under the names the function's settings read; a token of
+    the environment goes only with the environment's own keys."""
+    keys = credentials.resolve(args.profile, args.use_cvm_role, purpose)
+    return {"TENCENTCLOUD_SESSIONTOKEN": "", **keys.env()}
 
 
 def event_from_args(args) -> dict:
@@ -116,6 +123,10 @@ def invoke(args) -> int:
     from .. import invocation
 
     env = dict(os.environ)
+    if args.simulate and (args.profile or args.use_cvm_role):
+        raise CliError("--simulate uses the fake cloud's keys: drop --profile/--use-cvm-role")
+    if not args.simulate:
+        env.update(keys_env(args, "read tags and CI status (and with --apply, unbind)"))
     if args.simulate:
         env.update(SIM_CREDENTIALS)
         env.update(SIM_STATE_ENV)  # the demo keeps history in a state bucket of the fake, as deployed
@@ -125,9 +136,6 @@ def invoke(args) -> int:
     env["CI_UNBIND_DRY_RUN"] = "false" if args.apply else "true"
     settings = _settings(env)
     trigger = _trigger(event)
-    if not settings.credentials:
-        raise CliError("missing_credentials: set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY (and "
-                       "TENCENTCLOUD_SESSIONTOKEN for temporary keys), or use --simulate")
     if args.yes and not args.apply:
         print("note: --yes only answers the question --apply asks; this is a dry run", file=sys.stderr)
     if args.apply and trigger.dry_run is True:
