@@ -246,8 +246,18 @@ def check_policy(path: pathlib.Path, findings: Findings) -> None:
         actions += [a for a in st.get("action") or [] if isinstance(a, str)]
     if any("<APPID>" in r for st in statements if isinstance(st, dict) for r in st.get("resource") or []):
         findings.notes.append(f"{path.name}: <APPID> is filled in by setup-role (or by hand before pasting it)")
+    from . import permissions
+
+    missing, extra = permissions.compare(policy, f"deploy/{path.name}")
+    if missing:
+        findings.problems.append(f"{path.name}: lacks actions the function needs: {', '.join(missing)} "
+                                 "(lib/ops/permissions.py)")
+    if extra:
+        findings.problems.append(f"{path.name}: grants actions the function does not need (or that CAM does not "
+                                 f"name so): {', '.join(extra)} (lib/ops/permissions.py)")
     if len(findings.problems) == before:
-        findings.ok.append(f"{path.name}: {len(actions)} actions in {len(statements)} statements")
+        findings.ok.append(f"{path.name}: {len(actions)} actions in {len(statements)} statements, as "
+                           "lib/ops/permissions.py lists them")
 
 
 def validate(env: Mapping[str, str], env_source: str, root: pathlib.Path = ROOT) -> Findings:
@@ -255,7 +265,9 @@ def validate(env: Mapping[str, str], env_source: str, root: pathlib.Path = ROOT)
     check_settings(env, env_source, findings)
     check_serverless(root / "serverless.yml", findings)
     check_policy(root / "deploy" / "cam-policy.json", findings)
+    check_policy(root / "deploy" / "cam-policy-central.json", findings)
     if not (env.get("TENCENTCLOUD_SECRETID") and env.get("TENCENTCLOUD_SECRETKEY")):
         findings.notes.append(f"no TENCENTCLOUD_SECRETID/SECRETKEY in {env_source}: fine for validate and in SCF "
-                              "(the role gives them); invoke without --simulate needs them")
+                              "(the role gives them); the other commands also find keys as the Tencent Cloud SDK "
+                              "does (~/.tencentcloud/credentials, --profile NAME)")
     return findings
