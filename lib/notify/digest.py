@@ -147,7 +147,7 @@ def build(report: dict, settings: NotifySettings, results: Optional[list] = None
         "run_id": report.get("run_id"),
         "trigger": report.get("trigger"),
         "dry_run": report.get("dry_run"),
-        "simulated": report.get("simulated") is True,
+        **({"simulated": True} if report.get("simulated") is True else {}),  # only ever said when it is so
         "ok": report.get("ok"),
         "error": None if not error else {"code": error.get("code"), "text": describe(
             {**error, "code": "api_error"}) if error.get("api") else _clip(error.get("message") or "")},

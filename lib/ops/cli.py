@@ -133,6 +133,10 @@ def parser() -> argparse.ArgumentParser:
 
     deploy_cmds.add_commands(command)
 
+    from . import doctor
+
+    doctor.add_arguments(command("doctor", doctor.main, doctor.HELP, doctor.__doc__.split("\n\n")[0]))
+
     from . import history_cmd
 
     history_cmd.add_arguments(command("history", cmd_history, history_cmd.HELP, history_cmd.DESCRIPTION))
