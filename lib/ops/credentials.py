@@ -112,12 +112,12 @@ def resolve(profile: Optional[str] = None, cvm_role: bool = False, purpose: str 
     secret_id, secret_key = env.get(SCF_NAMES[0], "").strip(), env.get(SCF_NAMES[1], "").strip()
     if secret_id and secret_key:
         return _found(Keys(secret_id, secret_key, env.get(SCF_NAMES[2], "").strip() or None,
-                           "the environment (TENCENTCLOUD_SECRETID)"))
+                           "the environment: TENCENTCLOUD_SECRETID"))
     try:
         from tencentcloud.common import credential
     except ImportError:
         raise CliError("the Tencent Cloud SDK is missing: pip install -r requirements-dev.txt") from None
-    for provider, where in ((credential.EnvironmentVariableCredential(), "the environment (TENCENTCLOUD_SECRET_ID)"),
+    for provider, where in ((credential.EnvironmentVariableCredential(), "the environment: TENCENTCLOUD_SECRET_ID"),
                             (credential.ProfileCredential(), f"profile default in {credentials_file()}")):
         try:
             found = provider.get_credential()

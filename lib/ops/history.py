@@ -15,7 +15,7 @@ from ..state.store import StateStore
 from .errors import json_problem
 from .text import printable
 
-# Outcomes a person has to act on (README, "What to do about each outcome").
+# Outcomes a person has to act on (docs/design.md#outcomes-and-reasons-what-to-do).
 NEEDS_PERSON = ("blocked", "refused", "error")
 _SINCE_RE = re.compile(r"(?P<n>[0-9]{1,5})(?P<unit>[mhd])")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
