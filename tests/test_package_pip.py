@@ -2,6 +2,8 @@
 
 import importlib.machinery
 import importlib.util
+import sys
+import types
 
 from tests.conftest import ROOT
 
@@ -35,7 +37,11 @@ def test_pyenvs_real_3_9_is_found_and_a_shim_without_one_passed_over(tmp_path, m
     script(tmp_path / "shims" / "python3.9", 'echo "pyenv: python3.9: command not found" >&2; exit 127')
     monkeypatch.setenv("PYENV_ROOT", str(root))
     monkeypatch.setenv("PATH", f"{tmp_path / 'shims'}{os.pathsep}{os.environ['PATH']}")
-    found = package_script().find_python39(None)
+    script = package_script()
+    # As run by a python3 that is not 3.9 (the test may itself run on 3.9, which would be taken first).
+    monkeypatch.setattr(script, "sys", types.SimpleNamespace(version_info=(3, 11, 7), executable="/not/3.9",
+                                                              exit=sys.exit))
+    found = script.find_python39(None)
     assert found == str(root / "versions" / "3.9.18" / "bin" / "python3.9")
 
 
