@@ -122,3 +122,20 @@ def test_an_unknown_break_is_refused(tmp_path, capsys):
     scenario.write_text(json.dumps({"break": ["everything"]}))
     assert main(["doctor", "--simulate", "--scenario", str(scenario)]) == 2
     assert "unknown break everything" in capsys.readouterr().err
+
+
+def test_live_doctor_with_a_profile_on_a_deployment(capsys, monkeypatch):
+    # The live path (no --simulate): keys from a profile of the SDK's credentials file, a
+    # deployment the fake holds, the function named as on the command line.
+    with doctor_sim.deployment(set()) as (creds, bucket, _cloud):
+        folder = os.path.join(os.environ["HOME"], ".tencentcloud")
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "credentials"), "w") as fh:
+            fh.write(f"[ops]\nsecret_id = {creds.secret_id}\nsecret_key = {creds.secret_key}\n")
+        for name in ("TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRETKEY", "TENCENTCLOUD_SESSIONTOKEN"):
+            monkeypatch.delenv(name, raising=False)
+        code = main(["doctor", "--profile", "ops", "--function", "cos-ci-unbinder", "--region", "ap-guangzhou",
+                     "--bucket", bucket])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "from profile ops in" in out and creds.secret_key not in out

@@ -297,3 +297,12 @@ def test_the_page_keeps_ids_and_times_whole_and_its_badges_legible():
         ink = html_report.ink(colour)
         lo, hi = sorted([html_report._luminance(colour), html_report._luminance(ink)])
         assert (hi + 0.05) / (lo + 0.05) >= 4.5, colour  # WCAG AA for small text
+
+
+def test_history_bucket_html_shows_that_buckets_latest_outcome(tmp_path, capsys):
+    page = tmp_path / "h.html"
+    main(["history", "--simulate", "--bucket", "demo-untagged-1250000000", "--html", str(page)])
+    text = page.read_text()
+    assert "<h2>Latest outcome of demo-untagged-1250000000</h2>" in text
+    section = text.split('<table id="bucket">')[1].split("</table>")[0]
+    assert "skipped" in section and "not_requested" in section

@@ -162,7 +162,7 @@ def _show(args, now, page) -> int:
     runs = fanout_history.group(runs)  # a fanned-out sweep and its shards: one run
     runs, latest = history.select(runs, latest, since, args.bucket, args.outcome)
     if page is not None:
-        page.write(html_report.render(runs, latest, now, source))
+        page.write(html_report.render(runs, latest, now, source, args.bucket))
         print(f"wrote {args.html}: {len(runs)} runs, {len(history.needing_a_person(latest))} buckets need a person")
     elif args.json:
         print(history.as_json(runs, latest))

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from html import escape
+from typing import Optional
 
 from ..decide import OUTCOMES
 from .history import console_url, mode, needing_a_person, per_day, reason_text
@@ -133,7 +134,19 @@ def _run_rows(runs: list[dict]) -> str:
     return "".join(rows)
 
 
-def render(runs: list[dict], latest: list[dict], generated: datetime, source: str) -> str:
+def _bucket_section(bucket: str, latest: list[dict]) -> str:
+    """The bucket `history --bucket` asked about, whatever its outcome."""
+    rows = "".join(f'<tr class="latest"><td class="b">{escape(b["region"] or "-")}</td><td>{_badge(b["outcome"])}</td>'
+                   f'<td>{"<br>".join(escape(reason_text(r)) for r in b.get("reasons", [])) or "-"}</td>'
+                   f'<td class="b">{escape(str(b.get("at") or "-")[:19])}<br><code>{escape(str(b.get("run_id") or "-"))}'
+                   f"</code></td></tr>" for b in latest)
+    rows = rows or '<tr><td colspan="4" class="empty">No recorded run looked at it.</td></tr>'
+    return (f"<h2>Latest outcome of {escape(bucket)}</h2>"
+            '<table id="bucket"><thead><tr><th>Region</th><th>Outcome</th><th>Reasons</th><th>Last seen</th></tr>'
+            f"</thead><tbody>{rows}</tbody></table>")
+
+
+def render(runs: list[dict], latest: list[dict], generated: datetime, source: str, bucket: Optional[str] = None) -> str:
     people = needing_a_person(latest)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -143,6 +156,7 @@ def render(runs: list[dict], latest: list[dict], generated: datetime, source: st
         "<h1>cos-ci-unbinder history</h1>"
         f'<p class="meta">{len(runs)} runs, {len(people)} buckets need a person. From {escape(source)}; '
         f'made {escape(generated.strftime("%Y-%m-%d %H:%M UTC"))}.</p>'
+        + (_bucket_section(bucket, latest) if bucket else "") +
         "<h2>Outcomes per day</h2>" + chart(per_day(runs)) +
         f'<h2>Buckets that need a person ({len(people)})</h2>'
         '<table id="people"><thead><tr><th>Bucket (CI console)</th><th>Region</th><th>Outcome</th>'
