@@ -1,4 +1,4 @@
-"""SCF entry point: main_handler(event, context) -> the report (see DESIGN.md, Report)."""
+"""SCF entry point: main_handler(event, context) -> the report (docs/design.md#the-report)."""
 
 from lib import invocation
 from lib.cloud import cam as account

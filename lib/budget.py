@@ -14,6 +14,12 @@ def context_value(context, key):
     return getattr(context, key, None)
 
 
+def simulated(context) -> bool:
+    """Whether the operator's command runs this invocation on its fake cloud (`--simulate`): SCF
+    never sets the key. It changes words only (a report says "simulated", never "live"), no decision."""
+    return context_value(context, "simulated") is True
+
+
 def time_limit(context) -> Optional[float]:
     """The function's time limit in seconds, from the SCF context; None when it does not say."""
     try:

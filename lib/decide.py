@@ -1,6 +1,6 @@
 """The decision for one bucket, as a pure function of what is known about it.
 
-`decide` walks the contract's order (DESIGN.md, Decision). When it needs a fact that has not been
+`decide` walks the contract's order (docs/design.md#decision-order). When it needs a fact that has not been
 gathered yet it says so with `Need`, and the caller gathers exactly that and asks again; so the
 order of calls follows the order of the decision and a bucket that is `not_requested` costs one
 call. Given the same facts it always gives the same answer, so it is tested as a table.

@@ -18,7 +18,7 @@ from . import notify as notifications
 from . import preflight
 from . import report as reports
 from .buckets import BucketRef
-from .budget import Budget, context_value, margin_for, time_limit
+from .budget import Budget, context_value, margin_for, simulated, time_limit
 from .checks import Checker, ServiceIndex
 from .clock import utc_now
 from .cloud import cam as accounts
@@ -128,6 +128,7 @@ class Runner:
         # that sends one for all its parts (lib/org/members.py, lib/org/sweepnotify.py).
         self._notify_hook = notify_hook or (
             lambda report, state, **o: notifications.attach(report, settings, state, **o))
+        self._simulated = False
         self.state = NO_STATE
         self.heads_up = None  # set per run: how far ahead dated requests get a read-only heads-up
         self._hard_end = None  # set per run: when the function's time is up (None: not known)
@@ -207,6 +208,7 @@ class Runner:
 
     def _run(self, trigger, context, started: Optional[float] = None) -> dict:
         started = self._clock() if started is None else started
+        self._simulated = simulated(context)
         run_id = str(context_value(context, "request_id") or new_run_id())
         dry_run = self.settings.dry_run or trigger.dry_run is True
         extra = {}
@@ -305,6 +307,8 @@ class Runner:
     def _finish(self, report: dict, started: float, calls: int = 0) -> dict:
         report["elapsed_ms"] = int((self._clock() - started) * 1000)
         report["account"] = self.account.as_dict()
+        if self._simulated:
+            report["simulated"] = True
         secrets = self._secrets
         # Scrubbed before the state stores it, and again after: its failures quote what services said.
         report = reports.scrub(self.state.finish(reports.scrub(report, secrets)), secrets)

@@ -46,12 +46,21 @@ def manual(*buckets, region=REGION, **extra):
 
 
 
+@pytest.fixture(autouse=True)
+def no_keys_of_this_machine(tmp_path_factory, monkeypatch):
+    # The operator's commands also find keys in the SDK's variables and ~/.tencentcloud/credentials:
+    # a test sees only the keys it sets, never those of whoever runs it.
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+    for name in ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def cloud():
     fake = FakeCloud(appid=APPID, secret_id=SECRET_ID, secret_key=SECRET_KEY, token=TOKEN)
     with fake:
         yield fake
-    cam_policy.ACTIONS_USED.update(fake.actions_seen())
+    cam_policy.CALLS_MADE.update((c.service, c.endpoint) for c in fake.calls)
 
 
 def pytest_deselected(items):

@@ -157,4 +157,4 @@ def test_an_invalid_event_prints_the_error_and_no_table(tmp_path, capsys):
     assert main(["invoke", str(event), "--simulate", "--json"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and "BUCKET" not in err
-    one_line_error(err, "invalid_event: manual event: unknown keys 'dryrun'")
+    one_line_error(err, 'invalid_event: manual event: unknown keys "dryrun"')

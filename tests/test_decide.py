@@ -1,4 +1,4 @@
-"""The decision as a table: facts in, outcome and reasons out, in DESIGN.md's order."""
+"""The decision as a table: facts in, outcome and reasons out, in docs/design.md's order."""
 
 from datetime import datetime, timezone
 

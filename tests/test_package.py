@@ -81,8 +81,11 @@ def test_layout(built):
     assert not any(n.startswith("tencentcloud/eb/") for n in names)
 
 
-@pytest.mark.skipif(sys.version_info[:2] != (3, 9), reason="the bytecode is compiled by CPython 3.9")
 def test_every_module_is_compiled_for_python_3_9(built):
+    from tests.test_package_pip import package_script
+
+    if package_script().find_python39(None) is None:
+        pytest.skip("no CPython 3.9 here (nor in pyenv) to compile the bytecode")
     build, output = built
     with zipfile.ZipFile(build / "cos-ci-unbinder.zip") as zf:
         names = set(zf.namelist())
@@ -94,6 +97,8 @@ def test_every_module_is_compiled_for_python_3_9(built):
         assert "bytecode: " in output and "modules compiled by" in output
         for name in ("handler.py", "lib/run.py", "qcloud_cos/cos_client.py"):
             data = zf.read(_pyc_of(name))
+            if sys.version_info[:2] != (3, 9):
+                continue  # 3.9's bytecode: only a 3.9 reads its magic number and code objects
             assert data[:4] == importlib.util.MAGIC_NUMBER
             # PEP 552 flags: hash-based (bit 0), source not checked (bit 1 clear): no stat, no
             # timestamp, the same bytes from the same code; and tracebacks name the package's paths.

@@ -168,17 +168,17 @@ def test_manual_dry_run_only_makes_drier(given_value, expected):
         (manual((CLEAN, REGION), dry_run="true"), "dry_run must be true or false"),
         (manual((CLEAN, REGION), dry_run=1), "dry_run must be true or false"),
         (manual((CLEAN, REGION), dry_run=None), "dry_run must be true or false"),
-        (manual((CLEAN, REGION), force=True), "unknown keys 'force'"),
+        (manual((CLEAN, REGION), force=True), 'unknown keys "force"'),
         ({"buckets": []}, "non-empty list"),
         ({"buckets": {"bucket": CLEAN, "region": REGION}}, "non-empty list"),
         ({"buckets": CLEAN}, "non-empty list"),
         ({"buckets": None}, "non-empty list"),
         ({"buckets": [CLEAN]}, "buckets[0] must be an object"),
-        ({"buckets": [{"bucket": CLEAN}]}, "exactly 'bucket' and 'region'"),
-        ({"buckets": [{"bucket": CLEAN, "region": REGION, "appid": APPID}]}, "exactly 'bucket' and 'region'"),
-        ({"buckets": [{"Bucket": CLEAN, "Region": REGION}]}, "exactly 'bucket' and 'region'"),
-        ({"buckets": [{"bucket": ["x"], "region": REGION}]}, "must be strings"),
-        ({"buckets": [{"bucket": CLEAN, "region": None}]}, "must be strings"),
+        ({"buckets": [{"bucket": CLEAN}]}, "needs exactly bucket and region"),
+        ({"buckets": [{"bucket": CLEAN, "region": REGION, "appid": APPID}]}, "needs exactly bucket and region"),
+        ({"buckets": [{"Bucket": CLEAN, "Region": REGION}]}, "needs exactly bucket and region"),
+        ({"buckets": [{"bucket": ["x"], "region": REGION}]}, "must be a string"),
+        ({"buckets": [{"bucket": CLEAN, "region": None}]}, "must be a string"),
         (manual((CLEAN, REGION), ("evil.com/x-1250000000", REGION)), "buckets[1]: invalid bucket name"),
         (manual(("a.b-1250000000", REGION)), "'a.b-1250000000'"),
         (manual(("Demo-1250000000", REGION)), "'Demo-1250000000'"),
@@ -942,7 +942,7 @@ def test_wrong_types_and_shapes_in_request_parameters(params, fragment):
 def test_invalid_message_names_event_and_place():
     message = invalid(cos_event(request_parameters={"bucket": "a.b-1250000000"}))
     assert message.startswith(
-        "event 'event-0001': requestParameters.bucket: invalid bucket name 'a.b-1250000000'"
+        'event "event-0001": requestParameters.bucket: invalid bucket name \'a.b-1250000000\''
     )
 
 

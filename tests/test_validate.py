@@ -63,7 +63,7 @@ def test_every_bad_setting_is_named_with_the_loaders_own_words(clean_env, tmp_pa
 def test_a_misspelt_setting_is_a_problem(clean_env, monkeypatch, capsys):
     monkeypatch.setenv("CI_UNBIND_MAX_PER_RUNS", "5")
     assert main(["validate"]) == 1
-    assert "CI_UNBIND_MAX_PER_RUNS is not a setting (a typo?)" in capsys.readouterr().out
+    assert "CI_UNBIND_MAX_PER_RUNS is not a setting (did you mean CI_UNBIND_MAX_PER_RUN?)" in capsys.readouterr().out
 
 
 def test_settings_the_loader_reads_are_known_without_a_list_here(clean_env):
@@ -116,3 +116,21 @@ def test_nothing_is_sent(clean_env, capsys):
     with responses.RequestsMock() as strict:  # any request would fail the test
         assert main(["validate"]) == 0
         assert len(strict.calls) == 0
+
+
+def test_a_policy_action_not_in_the_documented_table_is_a_problem(tmp_path):
+    import json
+    import shutil
+
+    from tests.conftest import ROOT
+
+    for name in ("serverless.yml", "deploy/cam-policy.json", "deploy/cam-policy-central.json"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, tmp_path / name)
+    policy = json.loads((tmp_path / "deploy/cam-policy.json").read_text())
+    actions = policy["statement"][-1]["action"]
+    actions[actions.index("name/ci:DescribeCIBuckets")] = "name/ci:DescribeCiBuckets"  # a plausible misspelling
+    (tmp_path / "deploy/cam-policy.json").write_text(json.dumps(policy))
+    findings = validate.validate({}, "env", root=tmp_path)
+    assert any("lacks actions the function needs: ci:DescribeCIBuckets" in p for p in findings.problems)
+    assert any("does not need (or that CAM does not name so): ci:DescribeCiBuckets" in p for p in findings.problems)

@@ -85,3 +85,30 @@ class FunctionInvoker:
             raise ApiError(api=STATUS, code="UnknownStatus", message=f"status {state!r}",
                            request_id=resp.RequestId or "")
         return state
+
+
+class FunctionReader:
+    """GetFunction and ListTriggers, for the operator's `doctor` (the function never reads itself)."""
+
+    def __init__(self, credentials: Credentials, region: str, endpoint: str = "scf.tencentcloudapi.com",
+                 timeout: int = 10):
+        self._client = api3.client(scf_client.ScfClient, credentials.secret_id, credentials.secret_key,
+                                   credentials.token, region, endpoint, timeout)
+
+    def _call(self, action: str, params: dict) -> dict:
+        req = getattr(models, f"{action}Request")()
+        req.from_json_string(json.dumps(params))
+        try:
+            resp = getattr(self._client, action)(req)
+        except Exception as exc:
+            raise _api_error(f"scf:{action}", exc) from None
+        return json.loads(resp.to_json_string())
+
+    def function(self, name: str, namespace: str = "default") -> dict:
+        """The function's configuration: Runtime, Handler, Timeout, MemorySize, Environment, Role ..."""
+        return self._call("GetFunction", {"FunctionName": name, "Namespace": namespace})
+
+    def triggers(self, name: str, namespace: str = "default") -> list:
+        """Its triggers (TriggerInfo: Type, TriggerName, Enable, TriggerDesc ...), first 100."""
+        answer = self._call("ListTriggers", {"FunctionName": name, "Namespace": namespace, "Limit": 100})
+        return list(answer.get("Triggers") or [])

@@ -54,6 +54,11 @@ class TagFinder:
 
         return self._retry.call(attempt)
 
+    def probe(self, tag_key: str) -> str:
+        """One page of GetResources, read and thrown away (doctor's proof of the permission); its
+        request id. Raises ApiError."""
+        return self._page(tag_key, "").RequestId or ""
+
     def find(self, tag_key: str) -> Discovery:
         """Every COS bucket with `tag_key`, all pages, de-duplicated and sorted. Raises ApiError."""
         found = Discovery()

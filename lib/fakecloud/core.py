@@ -32,6 +32,10 @@ class UnknownRequest(Exception):
     """A request that no route of the fake serves: the code under test called something unexpected."""
 
 
+class PlainHttpRefused(requests.exceptions.ConnectionError):
+    """A request sent over http rather than https: to the caller, a connection the fake would not take."""
+
+
 class FakeCloud:
     """In-memory Cloud Infinite, COS bucket tagging and Tag API, served over intercepted HTTP.
 
@@ -229,6 +233,12 @@ class FakeCloud:
     def dispatch(self, prepared):
         """(status, headers, body) for one prepared request: the one path every transport takes."""
         req = exchange.parse(prepared)
+        if not req.url.lower().startswith("https://"):
+            # Everything the product sends carries keys or signatures: over plain http the fake
+            # refuses it, as a test should, whether or not the real endpoint would answer.
+            with self.account.lock:  # and a strict cloud fails the test at exit, as for an unknown route
+                self.unknown_requests.append(f"plain http {req.method} {req.url.split('?')[0]}")
+            raise PlainHttpRefused(f"the fake cloud refuses plain http: {req.method} {req.url.split('?')[0]}")
         found = urls.match(req)
         if found is None:
             return self._unknown(req)

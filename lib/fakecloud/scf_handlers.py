@@ -1,4 +1,5 @@
-"""SCF API (API 3.0, JSON, version 2018-04-16): Invoke (InvocationType Event only) and GetAsyncEventStatus."""
+"""SCF API (API 3.0, JSON, version 2018-04-16): Invoke (InvocationType Event only), GetAsyncEventStatus,
+and for doctor the reads GetFunction and ListTriggers."""
 
 import json
 
@@ -30,4 +31,21 @@ def get_async_event_status(cloud, req: Request) -> Reply:
     inv = cloud.scf.status(req.caller, params.get("InvokeRequestId"))
     return json_reply({"Response": {"Result": {"Status": inv.status, "StatusCode": _STATUS_CODES[inv.status],
                                                "InvokeRequestId": inv.request_id},
+                                    "RequestId": req.request_id}})
+
+
+def get_function(cloud, req: Request) -> Reply:
+    params = api3_params(req, "InvalidParameterValue")
+    fn = cloud.scf.function(req.caller, params.get("Namespace") or "default", params.get("FunctionName"))
+    variables = [{"Key": k, "Value": v} for k, v in sorted(fn.environment.items())]
+    return json_reply({"Response": {
+        "FunctionName": fn.name, "Namespace": fn.namespace, "Runtime": fn.runtime, "Handler": fn.entry,
+        "Timeout": int(fn.time_limit), "MemorySize": fn.memory, "Role": fn.role, "Status": "Active",
+        "Environment": {"Variables": variables}, "Triggers": [], "RequestId": req.request_id}})
+
+
+def list_triggers(cloud, req: Request) -> Reply:
+    params = api3_params(req, "InvalidParameterValue")
+    fn = cloud.scf.function(req.caller, params.get("Namespace") or "default", params.get("FunctionName"))
+    return json_reply({"Response": {"Triggers": list(fn.triggers), "TotalCount": len(fn.triggers),
                                     "RequestId": req.request_id}})

@@ -27,6 +27,22 @@ class Function:
     account: object
     time_limit: float = 900.0
     region: str = "ap-guangzhou"
+    # What GetFunction shows of its configuration (the handler above is what runs).
+    runtime: str = "Python3.9"
+    entry: str = "handler.main_handler"
+    memory: int = 256
+    environment: dict = field(default_factory=dict)
+    role: str = ""
+    triggers: list = field(default_factory=list)  # TriggerInfo dicts, as ListTriggers answers them
+
+
+def timer_trigger(name: str, cron: str, enable: bool = True) -> dict:
+    """A timer trigger as ListTriggers shows one (TriggerDesc is a JSON string holding the cron)."""
+    import json
+
+    return {"TriggerName": name, "Type": "timer", "Enable": 1 if enable else 0, "Qualifier": "$DEFAULT",
+            "TriggerDesc": json.dumps({"cron": cron}), "AvailableStatus": "Available",
+            "AddTime": "2026-01-01 00:00:00", "ModTime": "2026-01-01 00:00:00"}
 
 
 @dataclass
@@ -68,6 +84,12 @@ class Scf:
                time_limit: float = 900.0, region: str = "ap-guangzhou") -> Function:
         fn = Function(name, namespace, handler, account, time_limit, region)
         self.functions[(namespace, name)] = fn
+        return fn
+
+    def function(self, caller, namespace: str, name: str) -> Function:
+        fn = self.functions.get((namespace or "default", name))
+        if fn is None or fn.account is not caller:
+            raise ServiceError(200, "ResourceNotFound.Function", f"function {name} does not exist")
         return fn
 
     def invoke_event(self, caller, namespace: str, name: str, qualifier: str, event: dict, size: int) -> str:

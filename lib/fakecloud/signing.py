@@ -22,6 +22,8 @@ COS_SIGNABLE_HEADERS = frozenset((
 
 # The Tag API refuses a request whose X-TC-Timestamp is more than five minutes off.
 TC3_MAX_SKEW = 300
+# The headers every API 3.0 signature must cover (the signature documentation's canonical headers).
+TC3_REQUIRED_SIGNED = ("content-type", "host")
 
 
 class AuthFailure(Exception):
@@ -232,6 +234,10 @@ def verify_tc3_request(authorization: Optional[str], method: str, uri: str, quer
         raise AuthFailure("signature", "Credential date does not match X-TC-Timestamp.")
 
     signed = [h.strip().lower() for h in fields["SignedHeaders"].split(";") if h.strip()]
+    # API 3.0 requires both: unsigned, the host or the body's type could be changed on the way.
+    unsigned = [h for h in TC3_REQUIRED_SIGNED if h not in signed]
+    if unsigned:
+        raise AuthFailure("signature", f"SignedHeaders must include {' and '.join(unsigned)}.")
     available = dict(headers)
     available.setdefault("host", host)
     for h in signed:

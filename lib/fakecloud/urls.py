@@ -112,6 +112,9 @@ ROUTES = (
     # Many accounts: a member role's keys, and this function started once per shard.
     Route(("sts",), ("POST", "GET"), "/", "AssumeRole", "sts:AssumeRole", "sts:AssumeRole", sts_handlers.assume_role),
     Route(("scf",), ("POST", "GET"), "/", "Invoke", "scf:Invoke", "scf:InvokeFunction", scf_handlers.invoke),
+    Route(("scf",), ("POST", "GET"), "/", "GetFunction", "scf:GetFunction", "scf:GetFunction", scf_handlers.get_function),
+    Route(("scf",), ("POST", "GET"), "/", "ListTriggers", "scf:ListTriggers", "scf:ListTriggers",
+          scf_handlers.list_triggers),
     Route(("scf",), ("POST", "GET"), "/", "GetAsyncEventStatus", "scf:GetAsyncEventStatus",
           "scf:GetAsyncEventStatus", scf_handlers.get_async_event_status),
     # EventBridge: only setup-eventbridge calls these, never the function.

@@ -147,6 +147,7 @@ def build(report: dict, settings: NotifySettings, results: Optional[list] = None
         "run_id": report.get("run_id"),
         "trigger": report.get("trigger"),
         "dry_run": report.get("dry_run"),
+        **({"simulated": True} if report.get("simulated") is True else {}),  # only ever said when it is so
         "ok": report.get("ok"),
         "error": None if not error else {"code": error.get("code"), "text": describe(
             {**error, "code": "api_error"}) if error.get("api") else _clip(error.get("message") or "")},
@@ -161,6 +162,8 @@ def build(report: dict, settings: NotifySettings, results: Optional[list] = None
 def title(digest: dict) -> str:
     """What ran, and whether it needs attention."""
     mode = "dry run" if digest.get("dry_run") else "live"
+    if digest.get("simulated"):  # the fake cloud of `--simulate`: nothing real changed either way
+        mode = "simulated, dry run" if digest.get("dry_run") else "simulated"
     trouble = "NEEDS ATTENTION: " if digest.get("ok") is False else ""
     return f"{trouble}{SOURCE} {digest.get('trigger') or ''} run ({mode})".replace("  ", " ")
 

@@ -12,6 +12,14 @@ class CliError(Exception):
     code = START_FAILED
 
 
+def json_problem(err: Exception) -> str:
+    """Why JSON could not be read, in the reader's words (Python 3.11 refuses a number of more than
+    4300 digits with advice about its own internals)."""
+    if "integer string conversion" in str(err):
+        return "a number with more than 4300 digits"
+    return str(err)
+
+
 def one_line(text: str, limit: int = 300) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -191,7 +191,8 @@ def _find_bus(api: EbApi, options: Options) -> dict:
     found = _all_pages(api, "ListEventBuses", {"Filters": [{"Name": "Type", "Values": ["Cloud"]}]}, "EventBuses")
     if not found:
         raise SetupError(f"no cloud-service event bus in {options.region}: activate EventBridge in that region and "
-                         "enable CloudAudit delivery on its default bus (README, Deploy), then run this again")
+                         "enable CloudAudit delivery on its default bus (docs/deploy.md#3-cloudaudit-into-eventbridge), "
+                         "then run this again")
     if len(found) > 1:
         named = [b for b in found if b.get("EventBusName") == "default"]
         if len(named) != 1:

@@ -12,8 +12,10 @@ from urllib.parse import urlencode
 from ..clock import iso_utc
 from ..state.history import BUCKETS, RUNS, request_ids
 from ..state.store import StateStore
+from .errors import json_problem
+from .text import printable
 
-# Outcomes a person has to act on (docs/design.md, "Outcomes and reasons: what to do").
+# Outcomes a person has to act on (docs/design.md#outcomes-and-reasons-what-to-do).
 NEEDS_PERSON = ("blocked", "refused", "error")
 _SINCE_RE = re.compile(r"(?P<n>[0-9]{1,5})(?P<unit>[mhd])")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
@@ -74,7 +76,7 @@ def runs_from_dir(path: str) -> list[dict]:
                 with open(full, encoding="utf-8") as fh:
                     report = json.load(fh)
             except (OSError, ValueError) as err:
-                raise HistoryError(f"{full}: not a JSON report ({err})") from None
+                raise HistoryError(f"{full}: not a JSON report ({json_problem(err)})") from None
             if not isinstance(report, dict) or "results" not in report or "run_id" not in report:
                 raise HistoryError(f"{full}: not a run report (no run_id and results)")
             if "recorded_at" not in report:
@@ -93,8 +95,10 @@ def latest_from_runs(runs: list[dict]) -> list[dict]:
                 "bucket": result["bucket"], "region": result["region"], "outcome": result["outcome"],
                 "reasons": result.get("reasons", []), "run_id": report.get("run_id"),
                 "trigger": report.get("trigger"), "dry_run": report.get("dry_run"), "at": report.get("recorded_at"),
+                **({"simulated": True} if report.get("simulated") else {}),
                 "request_ids": request_ids(result)}
-    return [latest[k] for k in sorted(latest)]
+    # A result of region_unknown has no region: it sorts first rather than failing the sort.
+    return [latest[k] for k in sorted(latest, key=lambda k: (k[0] or "", k[1] or ""))]
 
 
 # -- choosing --------------------------------------------------------------------------------------
@@ -133,35 +137,57 @@ def per_day(runs: list[dict]) -> dict[str, dict[str, int]]:
 
 def console_url(bucket: str, region: str) -> str:
     # The CI console's page for one bucket (its blockers: workflows, jobs, services, review).
-    return "https://console.cloud.tencent.com/ci/bucket?" + urlencode({"bucket": bucket, "region": region})
+    query = {"bucket": bucket, **({"region": region} if region else {})}  # a region_unknown result has none
+    return "https://console.cloud.tencent.com/ci/bucket?" + urlencode(query)
 
 
 def reason_text(reason: dict) -> str:
-    details = [f"{k}={v}" for k, v in reason.items() if k != "code" and v not in (None, "", [], {})]
-    return reason.get("code", "?") + (" " + " ".join(details) if details else "")
+    details = [f"{k}={printable(v)}" for k, v in reason.items() if k != "code" and v not in (None, "", [], {})]
+    return printable(reason.get("code", "?")) + (" " + " ".join(details) if details else "")
+
+
+def mode(report: dict) -> str:
+    """How a run changed things: a simulated run never reads as live."""
+    if report.get("simulated"):
+        return "sim dry" if report.get("dry_run") else "sim"
+    return "dry run" if report.get("dry_run") else "live"
 
 
 # -- text ------------------------------------------------------------------------------------------
-def as_text(runs: list[dict], latest: list[dict]) -> str:
-    lines = ["RUNS", f"{'WHEN':20}  {'TRIGGER':7}  {'MODE':7}  {'OK':5}  RUN ID / SUMMARY"]
+def as_text(runs: list[dict], latest: list[dict], bucket: Optional[str] = None) -> str:
+    lines = [] if not bucket else _bucket_lines(bucket, latest)
+    lines += ["RUNS", f"{'WHEN':20}  {'TRIGGER':7}  {'MODE':7}  {'OK':5}  RUN ID / SUMMARY"]
     for r in runs:
-        summary = ", ".join(f"{k}: {v}" for k, v in (r.get("summary") or {}).items()) or "nothing to do"
+        summary = ", ".join(f"{k}: {v}" for k, v in (r.get("summary") or {}).items())
         if r.get("error"):
-            summary += f" (error: {r['error'].get('code')})"
-        lines.append(f"{str(r.get('recorded_at', '-'))[:19]:20}  {str(r.get('trigger') or '-'):7}  "
-                     f"{'dry run' if r.get('dry_run') else 'live':7}  {str(r.get('ok')).lower():5}  "
-                     f"{r.get('run_id')}  {summary}")
+            summary = (summary + " " if summary else "") + f"(error: {printable(r['error'].get('code'))})"
+        lines.append(f"{printable(str(r.get('recorded_at', '-'))[:19]):20}  {printable(r.get('trigger') or '-'):7}  "
+                     f"{mode(r):7}  {str(r.get('ok')).lower():5}  "
+                     f"{printable(r.get('run_id'))}  {summary or 'nothing to do'}")
     if not runs:
         lines.append("(no runs)")
     people = needing_a_person(latest)
     lines += ["", f"BUCKETS THAT NEED A PERSON ({len(people)})"]
     for b in people:
         reasons = "; ".join(reason_text(x) for x in b.get("reasons", [])) or "-"
-        lines.append(f"{b['bucket']}  {b['region']}  {b['outcome']}  {reasons}")
+        lines.append(f"{printable(b['bucket'])}  {printable(b['region'] or '-')}  {printable(b['outcome'])}  {reasons}")
         lines.append(f"    {console_url(b['bucket'], b['region'])}")
     if not people:
         lines.append("(none)")
     return "\n".join(lines)
+
+
+def _bucket_lines(bucket: str, latest: list[dict]) -> list[str]:
+    """The bucket asked about, whatever its outcome: what the last run that looked at it decided."""
+    lines = [f"LATEST OUTCOME OF {printable(bucket)}"]
+    for b in latest:
+        reasons = "; ".join(reason_text(x) for x in b.get("reasons", [])) or "-"
+        how = mode({"dry_run": b.get("dry_run"), "simulated": b.get("simulated")})
+        lines.append(f"{printable(b['region'] or '-')}  {printable(b['outcome'])}  {reasons}  "
+                     f"(run {printable(b.get('run_id') or '-')}, {printable(str(b.get('at') or '-')[:19])}, {how})")
+    if not latest:
+        lines.append("(no recorded run looked at it)")
+    return lines + [""]
 
 
 def as_json(runs: list[dict], latest: list[dict]) -> str:

@@ -9,6 +9,7 @@ Without --from or --simulate it reads the state bucket the function's settings n
 
 import os
 import sys
+import tempfile
 from datetime import datetime, timedelta, timezone
 
 from .. import invocation
@@ -17,7 +18,8 @@ from ..decide import OUTCOMES
 from ..report import JsonLog
 from ..settings import SettingsError, load
 from ..state.store import StateError, StateStore
-from . import fanout_history, history, html_report
+from . import credentials, fanout_history, history, html_report
+from .errors import one_line
 from .simulation import SIM_CREDENTIALS, SIM_REGION, SIM_STATE_BUCKET, simulated_state
 
 HELP = "the runs and the buckets that need a person, from the state bucket"
@@ -34,6 +36,7 @@ def add_arguments(h) -> None:
     source = h.add_mutually_exclusive_group()
     source.add_argument("--from", dest="from_dir", metavar="DIR", help="saved report files (*.json) instead")
     source.add_argument("--simulate", action="store_true", help="a few demo runs on the built-in fake cloud")
+    credentials.add_arguments(h)
 
 
 def _simulate(now: datetime):
@@ -51,7 +54,7 @@ def _simulate(now: datetime):
             when = now - timedelta(days=days_ago, hours=1)
             settings = invocation.cold_start({**env, "CI_UNBIND_DRY_RUN": dry})
             invocation.handle(event, {"request_id": f"sim-{days_ago}d-{event.get('Type', 'manual').lower()}-{dry}",
-                               "time_limit_in_ms": 900000}, settings, log=JsonLog(stream=_Null()),
+                               "time_limit_in_ms": 900000, "simulated": True}, settings, log=JsonLog(stream=_Null()),
                        now=lambda when=when: when)
         store = StateStore(CosClients(load(env).credentials), SIM_STATE_BUCKET, SIM_REGION, "cos-ci-unbinder/")
         return history.runs_from_state(store, now - timedelta(days=30), now), history.latest_from_state(store)
@@ -65,25 +68,84 @@ class _Null:
         pass
 
 
-def _from_state(since: datetime, now: datetime):
+def _from_state(args, since: datetime, now: datetime):
+    from .invoking import keys_env
+
     try:
-        settings = load(os.environ)
+        if not load(os.environ).state_bucket:
+            raise history.HistoryError("set CI_UNBIND_STATE_BUCKET and CI_UNBIND_STATE_REGION (as the function has "
+                                       "them), or use --from DIR or --simulate")
+        settings = load({**os.environ, **keys_env(args, "read the state bucket")})
     except SettingsError as err:
         raise history.HistoryError(str(err)) from None
-    if not settings.state_bucket:
-        raise history.HistoryError("set CI_UNBIND_STATE_BUCKET and CI_UNBIND_STATE_REGION (as the function has "
-                                   "them), or use --from DIR or --simulate")
-    if not settings.credentials:
-        raise history.HistoryError("set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY to keys that may read "
-                                   "the state bucket")
     store = StateStore(CosClients(settings.credentials), settings.state_bucket, settings.state_region,
                        settings.state_prefix)
     return history.runs_from_state(store, since, now), history.latest_from_state(store)
 
 
+class _Page:
+    """The --html file, proven writable before any work (a hidden file beside it, renamed over it
+    at the end, so a failed run never leaves half a page), or a one-line reason it cannot be."""
+
+    def __init__(self, path: str):
+        self.path, self.tmp = path, None
+        if os.path.isdir(path):
+            raise history.HistoryError(f"--html {path}: is a directory; give a file name such as {path}/history.html")
+        if os.path.exists(path) and not os.path.isfile(path):
+            # A device or a pipe (/dev/stdout): written in place, never renamed over.
+            if not os.access(path, os.W_OK):
+                raise history.HistoryError(f"--html {path}: not writable")
+            return
+        folder = os.path.dirname(path) or "."
+        if not os.path.isdir(folder):
+            raise history.HistoryError(f"--html {path}: the folder {folder} does not exist")
+        try:
+            fd, self.tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".part")
+            os.close(fd)
+        except OSError as err:
+            raise history.HistoryError(f"--html {path}: cannot write in {folder}: {err.strerror or err}") from None
+
+    def write(self, text: str) -> None:
+        try:
+            with open(self.tmp or self.path, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            if self.tmp:
+                os.replace(self.tmp, self.path)
+                self.tmp = None
+        except OSError as err:
+            raise history.HistoryError(f"--html {self.path}: cannot be written: {err.strerror or err}") from None
+
+    def discard(self) -> None:
+        if self.tmp:
+            try:
+                os.remove(self.tmp)
+            except OSError:
+                pass
+
+
 def main(args, now=None) -> int:
     """0: nothing needs a person; 1: something does; 2: the history could not be read."""
     now = now or datetime.now(timezone.utc)
+    page = None
+    if (args.profile or args.use_cvm_role) and (args.simulate or args.from_dir):
+        print("history: --profile and --use-cvm-role are for reading the state bucket, not --simulate or --from",
+              file=sys.stderr)
+        return 2
+    if args.html and args.json:
+        print("history: --json and --html write different things: choose one", file=sys.stderr)
+        return 2
+    try:
+        page = _Page(args.html) if args.html else None
+        return _show(args, now, page)
+    except history.HistoryError as err:
+        print(one_line(f"history: {err}"), file=sys.stderr)
+        return 2
+    finally:
+        if page is not None:
+            page.discard()
+
+
+def _show(args, now, page) -> int:
     try:
         since = history.parse_since(args.since, now)
         if args.from_dir:
@@ -92,22 +154,18 @@ def main(args, now=None) -> int:
         elif args.simulate:
             (runs, latest), source = _simulate(now), "the simulated demo"
         else:
-            runs, latest = _from_state(since, now)
+            runs, latest = _from_state(args, since, now)
             source = f"cos://{os.environ.get('CI_UNBIND_STATE_BUCKET')}"
-    except history.HistoryError as err:
-        print(f"history: {err}", file=sys.stderr)
-        return 2
     except StateError as err:
         print(f"history: {err.code}: {err.message}", file=sys.stderr)
         return 2
     runs = fanout_history.group(runs)  # a fanned-out sweep and its shards: one run
     runs, latest = history.select(runs, latest, since, args.bucket, args.outcome)
-    if args.html:
-        with open(args.html, "w", encoding="utf-8") as fh:
-            fh.write(html_report.render(runs, latest, now, source))
+    if page is not None:
+        page.write(html_report.render(runs, latest, now, source, args.bucket))
         print(f"wrote {args.html}: {len(runs)} runs, {len(history.needing_a_person(latest))} buckets need a person")
     elif args.json:
         print(history.as_json(runs, latest))
     else:
-        print(history.as_text(runs, latest))
+        print(history.as_text(runs, latest, args.bucket))
     return 1 if history.needing_a_person(latest) or any(not r.get("ok") for r in runs) else 0

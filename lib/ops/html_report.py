@@ -2,9 +2,10 @@
 
 from datetime import datetime
 from html import escape
+from typing import Optional
 
 from ..decide import OUTCOMES
-from .history import console_url, needing_a_person, per_day, reason_text
+from .history import console_url, mode, needing_a_person, per_day, reason_text
 
 COLOURS = {"unbound": "#2e7d32", "would_unbind": "#81c784", "blocked": "#ef6c00", "refused": "#c62828",
            "not_bound": "#90a4ae", "unbinding": "#4fc3f7", "skipped": "#cfd8dc", "deferred": "#7e57c2",
@@ -21,14 +22,29 @@ vertical-align:top}th{background:#f6f8fa;font-weight:600}
 .outcome{display:inline-block;padding:0 6px;border-radius:8px;color:#fff;font-size:12px}
 .legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:10px;height:10px;
 margin-right:4px;border-radius:2px}
-code{font-size:12px;background:#f6f8fa;padding:1px 4px;border-radius:4px;word-break:break-all}
+code{font-size:12px;background:#f6f8fa;padding:1px 4px;border-radius:4px;white-space:nowrap;display:inline-block}
 .empty{color:#57606a;font-style:italic}td.b{white-space:nowrap}details{margin-top:4px;font-size:12px}
 """
 
 
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of #rrggbb."""
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(int(colour[i:i + 2], 16) / 255) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def ink(colour: str) -> str:
+    """Dark or white text, whichever reads better on `colour` (white on the light grey of skipped
+    was barely legible)."""
+    light = _luminance(colour)
+    return "#1b1f23" if (light + 0.05) / (_luminance("#1b1f23") + 0.05) > 1.05 / (light + 0.05) else "#ffffff"
+
+
 def _badge(outcome: str) -> str:
     colour = COLOURS.get(outcome, "#57606a")
-    return f'<span class="outcome" style="background:{colour}">{escape(outcome)}</span>'
+    return f'<span class="outcome" style="background:{colour};color:{ink(colour)}">{escape(outcome)}</span>'
 
 
 def _nice(n: int) -> int:
@@ -82,7 +98,8 @@ def _ids(b: dict) -> str:
     every = b.get("request_ids", [])
     shown = " ".join(f"<code>{escape(i)}</code>" for i in decisive) or "-"
     if every:
-        shown += (f"<details><summary>all {len(every)} calls</summary>"
+        calls = "the 1 call" if len(every) == 1 else f"all {len(every)} calls"
+        shown += (f"<details><summary>{calls}</summary>"
                   + " ".join(f"<code>{escape(i)}</code>" for i in every) + "</details>")
     return shown
 
@@ -95,8 +112,8 @@ def _people_rows(latest: list[dict]) -> str:
         url = escape(console_url(b["bucket"], b["region"]), quote=True)
         rows.append(f'<tr class="person" data-bucket="{escape(b["bucket"], quote=True)}">'
                     f'<td class="b"><a href="{url}" rel="noopener noreferrer">{escape(b["bucket"])}</a></td>'
-                    f'<td class="b">{escape(b["region"])}</td><td>{_badge(b["outcome"])}</td><td>{reasons}</td>'
-                    f'<td>{ids}</td><td>{escape(str(b.get("at") or "-")[:19])}<br>'
+                    f'<td class="b">{escape(b["region"] or "-")}</td><td>{_badge(b["outcome"])}</td><td>{reasons}</td>'
+                    f'<td>{ids}</td><td class="b">{escape(str(b.get("at") or "-")[:19])}<br>'
                     f'<code>{escape(str(b.get("run_id") or "-"))}</code></td></tr>')
     if not rows:
         return '<tr><td colspan="6" class="empty">Nothing needs a person.</td></tr>'
@@ -111,15 +128,27 @@ def _run_rows(runs: list[dict]) -> str:
         if error:
             summary += f' <span class="outcome" style="background:#b71c1c">{escape(str(error.get("code")))}</span>'
         rows.append(f'<tr class="run" data-run="{escape(str(r.get("run_id")), quote=True)}">'
-                    f'<td>{escape(str(r.get("recorded_at") or "-")[:19])}</td><td>{escape(str(r.get("trigger") or "-"))}</td>'
-                    f'<td>{"dry run" if r.get("dry_run") else "live"}</td><td>{"yes" if r.get("ok") else "no"}</td>'
+                    f'<td class="b">{escape(str(r.get("recorded_at") or "-")[:19])}</td><td>{escape(str(r.get("trigger") or "-"))}</td>'
+                    f'<td class="b">{mode(r)}</td><td>{"yes" if r.get("ok") else "no"}</td>'
                     f'<td><code>{escape(str(r.get("run_id")))}</code></td><td>{summary}</td></tr>')
     if not rows:
         return '<tr><td colspan="6" class="empty">No runs.</td></tr>'
     return "".join(rows)
 
 
-def render(runs: list[dict], latest: list[dict], generated: datetime, source: str) -> str:
+def _bucket_section(bucket: str, latest: list[dict]) -> str:
+    """The bucket `history --bucket` asked about, whatever its outcome."""
+    rows = "".join(f'<tr class="latest"><td class="b">{escape(b["region"] or "-")}</td><td>{_badge(b["outcome"])}</td>'
+                   f'<td>{"<br>".join(escape(reason_text(r)) for r in b.get("reasons", [])) or "-"}</td>'
+                   f'<td class="b">{escape(str(b.get("at") or "-")[:19])}<br><code>{escape(str(b.get("run_id") or "-"))}'
+                   f"</code></td></tr>" for b in latest)
+    rows = rows or '<tr><td colspan="4" class="empty">No recorded run looked at it.</td></tr>'
+    return (f"<h2>Latest outcome of {escape(bucket)}</h2>"
+            '<table id="bucket"><thead><tr><th>Region</th><th>Outcome</th><th>Reasons</th><th>Last seen</th></tr>'
+            f"</thead><tbody>{rows}</tbody></table>")
+
+
+def render(runs: list[dict], latest: list[dict], generated: datetime, source: str, bucket: Optional[str] = None) -> str:
     people = needing_a_person(latest)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -129,6 +158,7 @@ def render(runs: list[dict], latest: list[dict], generated: datetime, source: st
         "<h1>cos-ci-unbinder history</h1>"
         f'<p class="meta">{len(runs)} runs, {len(people)} buckets need a person. From {escape(source)}; '
         f'made {escape(generated.strftime("%Y-%m-%d %H:%M UTC"))}.</p>'
+        + (_bucket_section(bucket, latest) if bucket else "") +
         "<h2>Outcomes per day</h2>" + chart(per_day(runs)) +
         f'<h2>Buckets that need a person ({len(people)})</h2>'
         '<table id="people"><thead><tr><th>Bucket (CI console)</th><th>Region</th><th>Outcome</th>'

@@ -13,9 +13,9 @@ import uuid
 
 from ..settings import SettingsError
 from ..triggers import InvalidEvent, parse
-from . import notify_demo, organisation, output
+from . import credentials, notify_demo, organisation, output
 from .confirm import confirm
-from .errors import CliError, one_line
+from .errors import CliError, json_problem, one_line
 from .simulation import SIM_CREDENTIALS, SIM_STATE_ENV, simulated_state
 
 # Run errors that mean the run never started: exit 2, and no table that could pass for success.
@@ -23,7 +23,17 @@ NOT_STARTED = ("invalid_event", "invalid_settings", "missing_credentials")
 
 
 def read_json_file(path: str, what: str):
-    """A JSON file's content, or a CliError saying in one line why it cannot be read."""
+    """A JSON file's content (`-`: standard input), or a CliError saying in one line why it cannot be read."""
+    if path == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise CliError(f"{what} -: standard input is a terminal; pipe the event in (e.g. "
+                           "cos-ci-unbinder generate-event manual | cos-ci-unbinder invoke -)")
+        path = "(standard input)"
+        try:
+            text = sys.stdin.read()
+        except UnicodeDecodeError:
+            raise CliError(f"{what} {path}: not text (expected JSON)") from None
+        return _parse_json(text, path, what)
     try:
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
@@ -35,11 +45,22 @@ def read_json_file(path: str, what: str):
         raise CliError(f"{what} {path}: not text (expected JSON)") from None
     except OSError as err:
         raise CliError(f"{what} {path}: cannot be read: {err.strerror or err}") from None
+    return _parse_json(text, path, what)
+
+
+def _parse_json(text: str, path: str, what: str):
     try:
         return json.loads(text)
     except (ValueError, RecursionError) as err:
         hint = " (YAML is not read: write it as JSON)" if path.endswith((".yml", ".yaml")) else ""
-        raise CliError(one_line(f"{what} {path}: not JSON{hint}: {err}")) from None
+        raise CliError(one_line(f"{what} {path}: not JSON{hint}: {json_problem(err)}")) from None
+
+
+def keys_env(args, purpose: str) -> dict:
+    """The keys of the credential chain under the names the function's settings read; a token of
+    the environment goes only with the environment's own keys."""
+    keys = credentials.resolve(args.profile, args.use_cvm_role, purpose)
+    return {"TENCENTCLOUD_SESSIONTOKEN": "", **keys.env()}
 
 
 def event_from_args(args) -> dict:
@@ -102,6 +123,10 @@ def invoke(args) -> int:
     from .. import invocation
 
     env = dict(os.environ)
+    if args.simulate and (args.profile or args.use_cvm_role):
+        raise CliError("--simulate uses the fake cloud's keys: drop --profile/--use-cvm-role")
+    if not args.simulate:
+        env.update(keys_env(args, "read tags and CI status (and with --apply, unbind)"))
     if args.simulate:
         env.update(SIM_CREDENTIALS)
         env.update(SIM_STATE_ENV)  # the demo keeps history in a state bucket of the fake, as deployed
@@ -111,9 +136,8 @@ def invoke(args) -> int:
     env["CI_UNBIND_DRY_RUN"] = "false" if args.apply else "true"
     settings = _settings(env)
     trigger = _trigger(event)
-    if not settings.credentials:
-        raise CliError("missing_credentials: set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY (and "
-                       "TENCENTCLOUD_SESSIONTOKEN for temporary keys), or use --simulate")
+    if args.yes and not args.apply:
+        print("note: --yes only answers the question --apply asks; this is a dry run", file=sys.stderr)
     if args.apply and trigger.dry_run is True:
         print('note: the event asks for a dry run ("dry_run": true), so this run stays dry despite --apply',
               file=sys.stderr)
@@ -121,6 +145,8 @@ def invoke(args) -> int:
         confirm(trigger, settings, args.yes)
 
     context = {"request_id": f"cli-{uuid.uuid4()}", "time_limit_in_ms": args.time_limit * 1000}
+    if args.simulate:
+        context["simulated"] = True
     progress = output.Progress()
     log = output.function_log(args.logs, env)
     if args.simulate:

@@ -37,7 +37,11 @@ def describe(robot, report: dict) -> str:
     """What the robot's chat shows after the run, for the terminal."""
     rule = "-" * 72
     if robot.messages:
-        return f"\n{robot.kind} robot received this digest:\n{rule}\n{robot.last.text}\n{rule}"
+        # A run over several accounts sends one digest per account: each is part of what happened.
+        count = len(robot.messages)
+        heading = "this digest" if count == 1 else f"{count} digests"
+        body = f"\n{rule}\n".join(m.text for m in robot.messages)
+        return f"\n{robot.kind} robot received {heading}:\n{rule}\n{body}\n{rule}"
     if robot.refusals:
         refusal = robot.refusals[-1]
         return f"\nthe {robot.kind} robot refused the digest: {refusal.code} {refusal.message}"

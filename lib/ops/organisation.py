@@ -29,7 +29,7 @@ def deploy(cloud, settings, log) -> None:
     access._MEMBER_IDENTITIES.clear()
 
     def main_handler(event, context):
-        return invocation.handle(event, context, settings, log=log)
+        return invocation.handle(event, {**context, "simulated": True}, settings, log=log)
 
     cloud.scf.deploy(CONTEXT["function_name"], main_handler, cloud.account, region=CONTEXT["tencentcloud_region"])
 

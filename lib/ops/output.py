@@ -4,14 +4,15 @@ import sys
 
 from ..report import JsonLog
 from . import organisation
+from .text import printable
 
 # Outcomes that need a person: the CLI exits 1 when any bucket ends in one.
 NEEDS_A_PERSON = ("blocked", "refused", "error")
 
 
 def _reason_text(reason: dict) -> str:
-    code = reason.get("code", "?")
-    details = [f"{k}={v}" for k, v in reason.items() if k != "code" and v not in (None, "", [], {})]
+    code = printable(reason.get("code", "?"))
+    details = [f"{k}={printable(v)}" for k, v in reason.items() if k != "code" and v not in (None, "", [], {})]
     return code + (" " + " ".join(details) if details else "")
 
 
@@ -34,18 +35,22 @@ def mode_text(report: dict, simulated: bool) -> str:
 
 
 def table(report: dict, simulated: bool = False) -> str:
-    header = f"{report['trigger'] or '-'} run {report['run_id']} ({mode_text(report, simulated)})"
+    header = f"{report['trigger'] or '-'} run {printable(report['run_id'])} ({mode_text(report, simulated)})"
     account = _account_line(report)
     lines = [header + (f" {account}" if account else ""), ""]
     rows = [("BUCKET", "REGION", "OUTCOME", "REASONS")]
+    if not report["results"] and report.get("error"):
+        rows = []  # an empty table above the error would read as "no bucket needed anything"
     for r in report["results"]:
         reasons = "; ".join(_reason_text(x) for x in r["reasons"]) or "-"
-        rows.append((r["bucket"], r["region"], r["outcome"], reasons))
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        rows.append((printable(r["bucket"]), printable(r["region"] or "-"), printable(r["outcome"]), reasons))
+    widths = [max([len(row[i]) for row in rows], default=0) for i in range(3)]
     lines += ["  ".join(cell.ljust(widths[i]) if i < 3 else cell for i, cell in enumerate(row)) for row in rows]
-    summary = ", ".join(f"{k}: {v}" for k, v in report["summary"].items()) or "nothing to do"
-    lines.append("")
-    lines.append(f"summary: {summary}")
+    summary = ", ".join(f"{k}: {v}" for k, v in report["summary"].items())
+    if rows:
+        lines.append("")
+    if summary or not report.get("error"):  # "nothing to do" above an error would read as success
+        lines.append(f"summary: {summary or 'nothing to do'}")
     lines.extend(organisation.lines(report))
     if report.get("error"):
         lines.append("error: " + _reason_text(report["error"]))

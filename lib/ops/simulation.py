@@ -4,6 +4,7 @@ keeps history as a deployment does."""
 SIM_CREDENTIALS = {"TENCENTCLOUD_SECRETID": "AKIDSIMULATEDEXAMPLE", "TENCENTCLOUD_SECRETKEY": "simulated-secret-key"}
 SIM_STATE_BUCKET = "cos-ci-unbinder-state-1250000000"
 SIM_REGION = "ap-guangzhou"
+SIM_UIN = "100000000001"  # the fake cloud's account ID
 SIM_STATE_ENV = {"CI_UNBIND_STATE_BUCKET": SIM_STATE_BUCKET, "CI_UNBIND_STATE_REGION": SIM_REGION}
 
 

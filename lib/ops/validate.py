@@ -53,6 +53,15 @@ class _Reading(dict):
         return super().__contains__(key)
 
 
+class EnvFile(dict):
+    """An env file's settings, and the names it sets more than once (a shell keeps the last; the
+    writer may have meant the first)."""
+
+    def __init__(self):
+        super().__init__()
+        self.duplicates: dict[str, list[int]] = {}
+
+
 def read_env_file(path: str) -> dict[str, str]:
     """KEY=VALUE lines (`export`, quotes and # comments allowed), as a shell or docker reads them."""
     try:
@@ -63,7 +72,7 @@ def read_env_file(path: str) -> dict[str, str]:
         raise CliError(f"env file {path}: is a directory, not a file") from None
     except (OSError, UnicodeDecodeError) as err:
         raise CliError(one_line(f"env file {path}: cannot be read: {err}")) from None
-    env = {}
+    env, lines_of = EnvFile(), {}
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
@@ -75,10 +84,41 @@ def read_env_file(path: str) -> dict[str, str]:
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
         env[m.group("name")] = value
+        lines_of.setdefault(m.group("name"), []).append(number)
+    env.duplicates = {k: v for k, v in lines_of.items() if len(v) > 1}
     return env
 
 
+def known_names() -> set:
+    """Every variable the settings loader reads."""
+    reading = _Reading()
+    load(reading)
+    return reading.asked
+
+
+def near_misses(names, known: set) -> list[tuple[str, str]]:
+    """(name, the setting it is probably meant to be) for names that are not settings but nearly
+    are: CI_UNBND_TAG_KEY, CI_UNBIND_TAGKEY, ci_unbind_tag_key."""
+    from difflib import get_close_matches
+
+    out = []
+    for name in sorted(names):
+        if name in known:
+            continue
+        match = get_close_matches(name.upper(), sorted(known), n=1, cutoff=0.85)
+        if match:
+            out.append((name, match[0]))
+    return out
+
+
 def check_settings(env: Mapping[str, str], where: str, findings: Findings) -> None:
+    known = known_names()
+    for name, meant in near_misses([k for k in env if not k.startswith(PREFIX)], known):
+        findings.problems.append(f"settings ({where}): {name} is not a setting; did you mean {meant}? "
+                                 "As written it would be ignored")
+    for name, lines in sorted(getattr(env, "duplicates", {}).items()):
+        findings.problems.append(f"settings ({where}): {name} is set {len(lines)} times (lines "
+                                 f"{', '.join(map(str, lines))}); only the last counts: keep one")
     mine = {k: v for k, v in env.items() if k.startswith(PREFIX) or k.startswith("TENCENTCLOUD_")}
     reading = _Reading(mine)
     try:
@@ -96,11 +136,38 @@ def check_settings(env: Mapping[str, str], where: str, findings: Findings) -> No
                     findings.problems.append(f"settings ({where}): {other}")
         return
     unknown = sorted(k for k in mine if k.startswith(PREFIX) and k not in reading.asked)
+    suggestions = dict(near_misses(unknown, known))
     for name in unknown:
-        findings.problems.append(f"settings ({where}): {name} is not a setting (a typo?); it would be ignored")
-    if not unknown:
+        hint = f"did you mean {suggestions[name]}?" if name in suggestions else "a typo?"
+        findings.problems.append(f"settings ({where}): {name} is not a setting ({hint}); it would be ignored")
+    if not unknown and not any(x.startswith(f"settings ({where})") for x in findings.problems):
         count = sum(1 for k in mine if k.startswith(PREFIX))
         findings.ok.append(f"settings ({where}): {count} CI_UNBIND_* set, every one valid; the rest at defaults")
+
+
+class DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys_loader(yaml):
+    """YAML's safe loader, refusing a key given twice in one mapping (the plain one keeps the last
+    without a word, so an environment variable set twice would validate)."""
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise DuplicateKey(f"{key} is given twice (line {key_node.start_mark.line + 1}); only the last "
+                                   "would count: keep one")
+            seen.add(key)
+        return loader.construct_mapping(node, deep)
+
+    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    return Loader
 
 
 def check_serverless(path: pathlib.Path, findings: Findings) -> Optional[str]:
@@ -108,12 +175,15 @@ def check_serverless(path: pathlib.Path, findings: Findings) -> Optional[str]:
     import yaml
 
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_unique_keys_loader(yaml))  # noqa: S506 (safe)
     except OSError as err:
         findings.problems.append(f"{path.name}: cannot be read: {err.strerror or err}")
         return None
     except yaml.YAMLError as err:
         findings.problems.append(one_line(f"{path.name}: not YAML: {err}"))
+        return None
+    except DuplicateKey as err:
+        findings.problems.append(one_line(f"{path.name}: {err}"))
         return None
     inputs = (doc or {}).get("inputs") if isinstance(doc, dict) else None
     if not isinstance(inputs, dict):
@@ -176,8 +246,18 @@ def check_policy(path: pathlib.Path, findings: Findings) -> None:
         actions += [a for a in st.get("action") or [] if isinstance(a, str)]
     if any("<APPID>" in r for st in statements if isinstance(st, dict) for r in st.get("resource") or []):
         findings.notes.append(f"{path.name}: <APPID> is filled in by setup-role (or by hand before pasting it)")
+    from . import permissions
+
+    missing, extra = permissions.compare(policy, f"deploy/{path.name}")
+    if missing:
+        findings.problems.append(f"{path.name}: lacks actions the function needs: {', '.join(missing)} "
+                                 "(lib/ops/permissions.py)")
+    if extra:
+        findings.problems.append(f"{path.name}: grants actions the function does not need (or that CAM does not "
+                                 f"name so): {', '.join(extra)} (lib/ops/permissions.py)")
     if len(findings.problems) == before:
-        findings.ok.append(f"{path.name}: {len(actions)} actions in {len(statements)} statements")
+        findings.ok.append(f"{path.name}: {len(actions)} actions in {len(statements)} statements, as "
+                           "lib/ops/permissions.py lists them")
 
 
 def validate(env: Mapping[str, str], env_source: str, root: pathlib.Path = ROOT) -> Findings:
@@ -185,7 +265,9 @@ def validate(env: Mapping[str, str], env_source: str, root: pathlib.Path = ROOT)
     check_settings(env, env_source, findings)
     check_serverless(root / "serverless.yml", findings)
     check_policy(root / "deploy" / "cam-policy.json", findings)
+    check_policy(root / "deploy" / "cam-policy-central.json", findings)
     if not (env.get("TENCENTCLOUD_SECRETID") and env.get("TENCENTCLOUD_SECRETKEY")):
         findings.notes.append(f"no TENCENTCLOUD_SECRETID/SECRETKEY in {env_source}: fine for validate and in SCF "
-                              "(the role gives them); invoke without --simulate needs them")
+                              "(the role gives them); the other commands also find keys as the Tencent Cloud SDK "
+                              "does (~/.tencentcloud/credentials, --profile NAME)")
     return findings

@@ -247,6 +247,8 @@ def coordinate(trigger, context, settings, access: Access, connect_fn, log, star
         # No shard will say anything: the coordinator's own failure is the sweep's one digest.
         report = notifications.attach(report, settings, state, sleep=sleep, monotonic=clock)
     report["elapsed_ms"] = int((clock() - started) * 1000)
+    if context_value(context, "simulated") is True:
+        report["simulated"] = True
     # Scrubbed before the state stores it, and again after: its failures quote what services said.
     report = reports.scrub(state.finish(reports.scrub(report, log.secrets)), log.secrets)
     ok = report["ok"]

@@ -100,6 +100,8 @@ def sweep_accounts(trigger: Trigger, context, settings: Settings, access: Access
               "run_id": run_id,
               "summary": {o: counts[o] for o in OUTCOMES if counts[o]}, "results": results, "accounts": parts,
               "elapsed_ms": int((now - started) * 1000)}
+    if context_value(context, "simulated") is True:
+        report["simulated"] = True
     report = reports.scrub(report, log.secrets)
     report = _notify_sweep(report, settings, connect_fn, context, started, runner_options)
     # Each account's run wrote its own run line; this one ties them together.
@@ -126,7 +128,7 @@ def _notify_sweep(report: dict, settings: Settings, connect_fn, context, started
 
 
 def _part_context(context, request_id: str) -> dict:
-    keys = ("time_limit_in_ms", "function_name", "namespace", "function_version", "tencentcloud_region")
+    keys = ("time_limit_in_ms", "function_name", "namespace", "function_version", "tencentcloud_region", "simulated")
     out = {k: context_value(context, k) for k in keys if context_value(context, k) is not None}
     return {**out, "request_id": request_id}
 

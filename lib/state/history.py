@@ -50,6 +50,7 @@ def latest_record(report: dict, result: dict, at: datetime) -> dict:
     return {"bucket": result["bucket"], "region": result["region"], "outcome": result["outcome"],
             "reasons": result.get("reasons", []), "run_id": report.get("run_id"), "trigger": report.get("trigger"),
             "dry_run": report.get("dry_run"), "at": iso_utc(at),
+            **({"simulated": True} if report.get("simulated") else {}),
             "request_ids": request_ids(result)}
 
 

@@ -40,14 +40,14 @@ def parse(event: Any) -> Trigger:
     """Classify an invocation event and name the buckets it concerns; raise InvalidEvent if unusable."""
     if not isinstance(event, dict) or not event:
         raise InvalidEvent(
-            f"unrecognised event: expected a timer, EventBridge or manual event, got {show(event)}"
+            f"unrecognised event: expected a timer, EventBridge or manual event, not {show(event)}"
         )
     if "EventList" in event:
         from .batch import parse_cloud_events  # with the audit-log reader: events only (cold start)
 
         envelopes = event["EventList"]
         if not isinstance(envelopes, list) or not envelopes:
-            raise InvalidEvent(f"EventList must be a non-empty list of events, got {show(envelopes)}")
+            raise InvalidEvent(f"EventList must be a non-empty list of events, not {show(envelopes)}")
         return parse_cloud_events(envelopes, batch=True)
     if TimerEvent.matches(event):
         return Trigger(kind=TIMER, buckets=())

@@ -98,7 +98,7 @@ class _Extraction:
                 continue
             if not isinstance(value, str):
                 raise InvalidEvent(
-                    f"{self.label}: requestParameters.{key} must be a region string, got {show(value)}"
+                    f"{self.label}: requestParameters.{key} must be a region string, not {show(value)}"
                 )
             return value
         return None
@@ -111,7 +111,7 @@ class _Extraction:
     def _resource(self, value: Any, where: str) -> None:
         """A six-segment resource string: a COS bucket, or evidence of another product's resource."""
         if not isinstance(value, str) or not value.startswith("qcs:"):
-            raise InvalidEvent(f"{self.label}: {where}: expected a qcs:: resource string, got {show(value)}")
+            raise InvalidEvent(f"{self.label}: {where}: expected a qcs:: resource string, not {show(value)}")
         parts = value.split(":", 3)
         if len(parts) < 3 or parts[1] != "" or parts[2] != "cos":
             self.saw_other_resource = True

@@ -25,7 +25,7 @@ def parse_cloud_events(envelopes: list, batch: bool) -> Trigger:
         event_id = envelope.id if envelope is not None else None
         try:
             if envelope is None:
-                raise InvalidEvent(f"{label} must be an object, got {show(raw)}")
+                raise InvalidEvent(f"{label} must be an object, not {show(raw)}")
             if event_id is not None:
                 label = f"{label} {show(event_id, 60)}"
             found, names, reason = buckets_of(envelope, label)

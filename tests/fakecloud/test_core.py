@@ -103,7 +103,8 @@ def test_endpoint_names():
         "cam:UpdateAssumeRolePolicy", "cam:DeleteRole", "cam:ListPolicies", "cam:GetPolicy", "cam:CreatePolicy",
         "cam:UpdatePolicy", "cam:DeletePolicy", "cam:AttachRolePolicy", "cam:DetachRolePolicy",
         "cam:ListAttachedRolePolicies",
-        "robot:wecom", "robot:dingtalk", "robot:feishu", "robot:slack", "robot:json", "sts:AssumeRole", "scf:Invoke", "scf:GetAsyncEventStatus"}
+        "robot:wecom", "robot:dingtalk", "robot:feishu", "robot:slack", "robot:json", "sts:AssumeRole", "scf:Invoke", "scf:GetAsyncEventStatus",
+        "scf:GetFunction", "scf:ListTriggers"}
 
 
 def test_concurrent_sdk_calls_from_a_thread_pool(cloud):

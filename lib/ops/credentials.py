@@ -1,0 +1,154 @@
+"""Keys for the operator's commands, found where Tencent Cloud's own tools find them.
+
+In order, as the SDK's DefaultCredentialProvider (tencentcloud.common.credential) looks:
+
+1. the environment: TENCENTCLOUD_SECRETID / SECRETKEY / SESSIONTOKEN (the names SCF gives the
+   function, so a shell set up for the function works), then the SDK's own TENCENTCLOUD_SECRET_ID /
+   TENCENTCLOUD_SECRET_KEY (EnvironmentVariableCredential);
+2. the SDK's credentials file, ~/.tencentcloud/credentials, else /etc/tencentcloud/credentials, an
+   INI file with secret_id and secret_key per profile: [default] without --profile
+   (ProfileCredential), the named section with --profile NAME;
+3. the instance's CAM role, with --use-cvm-role (CVMRoleCredential): only when asked, because the
+   SDK asks the metadata service without a time limit, and off a CVM that would wait on the network.
+
+--profile and --use-cvm-role are explicit choices and win over the environment. The function
+itself never comes here: in SCF its role's keys are in the environment (lib/settings.py).
+"""
+
+import configparser
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+from .errors import CliError, one_line
+
+SCF_NAMES = ("TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRETKEY", "TENCENTCLOUD_SESSIONTOKEN")
+SDK_NAMES = ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY")
+# The SDK's ProfileCredential reads the first of these that exists.
+FILES = ("~/.tencentcloud/credentials", "/etc/tencentcloud/credentials")
+
+# Every key found in this process, so that whatever is printed can be scrubbed of them.
+FOUND: list = []
+
+
+@dataclass(frozen=True)
+class Keys:
+    secret_id: str
+    secret_key: str
+    token: Optional[str]
+    source: str  # where they were found, for messages; never the keys themselves
+
+    def env(self) -> dict:
+        """The keys under the names the function's settings read."""
+        out = {SCF_NAMES[0]: self.secret_id, SCF_NAMES[1]: self.secret_key}
+        if self.token:
+            out[SCF_NAMES[2]] = self.token
+        return out
+
+    def __repr__(self) -> str:  # a traceback or a debug print must not show them
+        return f"Keys(source={self.source!r})"
+
+
+class NoKeys(CliError):
+    """No keys where the user pointed, or anywhere in the chain: one line naming where it looked."""
+
+
+def _found(keys: Keys) -> Keys:
+    FOUND.extend(k for k in (keys.secret_id, keys.secret_key, keys.token) if k)
+    return keys
+
+
+def credentials_file() -> Optional[str]:
+    for path in FILES:
+        full = os.path.expanduser(path)
+        if os.path.exists(full):
+            return full
+    return None
+
+
+def from_profile(name: str) -> Keys:
+    path = credentials_file()
+    if path is None:
+        raise NoKeys(f"--profile {name}: no credentials file (looked for {' and '.join(FILES)})")
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            parser.read_file(fh)
+    except (OSError, UnicodeDecodeError, configparser.Error) as err:
+        raise NoKeys(one_line(f"--profile {name}: {path} cannot be read as an INI file: "
+                              f"{getattr(err, 'strerror', None) or type(err).__name__}")) from None
+    if not parser.has_section(name):
+        found = ", ".join(parser.sections()) or "none"
+        raise NoKeys(f"--profile {name}: no [{name}] section in {path} (profiles there: {found})")
+    section = parser[name]
+    secret_id, secret_key = (section.get("secret_id") or "").strip(), (section.get("secret_key") or "").strip()
+    if not (secret_id and secret_key):
+        raise NoKeys(f"--profile {name}: [{name}] in {path} needs both secret_id and secret_key")
+    return _found(Keys(secret_id, secret_key, None, f"profile {name} in {path}"))
+
+
+def from_cvm_role() -> Keys:
+    from tencentcloud.common import credential
+
+    try:
+        secret_id, secret_key, token = credential.CVMRoleCredential().get_credential_info()
+    except Exception:  # the SDK's lookup failing in any way means no keys from it
+        secret_id = secret_key = token = None
+    if not (secret_id and secret_key and token):
+        raise NoKeys("--use-cvm-role: the instance metadata service gave no role keys (is this a CVM with a "
+                     "CAM role bound to it?)")
+    return _found(Keys(secret_id, secret_key, token, "the CVM's role"))
+
+
+def resolve(profile: Optional[str] = None, cvm_role: bool = False, purpose: str = "do this") -> Keys:
+    """The keys to use, or NoKeys (exit 2) naming every place that was looked at."""
+    if profile and cvm_role:
+        raise NoKeys("--profile and --use-cvm-role are two sources of keys: choose one")
+    if profile:
+        return from_profile(profile)
+    if cvm_role:
+        return from_cvm_role()
+    env = os.environ
+    secret_id, secret_key = env.get(SCF_NAMES[0], "").strip(), env.get(SCF_NAMES[1], "").strip()
+    if secret_id and secret_key:
+        return _found(Keys(secret_id, secret_key, env.get(SCF_NAMES[2], "").strip() or None,
+                           "the environment: TENCENTCLOUD_SECRETID"))
+    try:
+        from tencentcloud.common import credential
+    except ImportError:
+        raise CliError("the Tencent Cloud SDK is missing: pip install -r requirements-dev.txt") from None
+    for provider, where in ((credential.EnvironmentVariableCredential(), "the environment: TENCENTCLOUD_SECRET_ID"),
+                            (credential.ProfileCredential(), f"profile default in {credentials_file()}")):
+        try:
+            found = provider.get_credential()
+        except Exception:  # the SDK refusing a malformed key (spaces, empty) is no keys from it
+            found = None
+        if found is not None:
+            return _found(Keys(found.secret_id, found.secret_key, getattr(found, "token", None) or None, where))
+    raise NoKeys(f"no keys to {purpose}: looked in TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY, "
+                 f"TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, and [default] of {' or '.join(FILES)}; "
+                 "set one, or give --profile NAME, or --use-cvm-role on a CVM with a role")
+
+
+def scrubbed(text: str) -> str:
+    """`text` without the keys of the environment or the robot's secrets, as the function's reports
+    are: a service's message or an exception's may quote anything."""
+    from ..report import scrub_text
+    from ..settings import SettingsError, load
+
+    env = os.environ
+    secrets = [env.get(k, "") for k in ("TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRETKEY", "TENCENTCLOUD_SESSIONTOKEN",
+                                        "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY")]
+    secrets += FOUND
+    try:
+        secrets += load(env).notify.secrets()
+    except SettingsError:
+        pass
+    return scrub_text(text, secrets)
+
+
+def add_arguments(p) -> None:
+    """--profile and --use-cvm-role, on every command that calls Tencent Cloud."""
+    p.add_argument("--profile", metavar="NAME", help=f"keys from this profile of {FILES[0]} (as the SDK and tccli "
+                   "keep them); default: the environment, then [default]")
+    p.add_argument("--use-cvm-role", action="store_true", help="keys from the CAM role of the CVM this runs on")
