@@ -38,8 +38,19 @@ TAG_API_RPS = 20
 TIMER = {"Type": "Timer", "TriggerName": "bench", "Time": "2026-11-28T00:00:00Z"}
 
 
+# "steady": the mixed kinds of an account whose earlier sweeps unbound all but a few clean buckets
+# (they are unbound, still tagged); the few left fit under the default cap, so one sweep decides
+# every bucket and the next one finds nothing changed.
+STEADY_CLEAN = 19
+
+
 def kind_of(i: int, population: str) -> str:
-    return "clean" if population == "clean" else MIXED[i % len(MIXED)]
+    if population == "clean":
+        return "clean"
+    kind = MIXED[i % len(MIXED)]
+    if population == "steady" and kind == "clean" and i // len(MIXED) >= STEADY_CLEAN:
+        return "not_bound"
+    return kind
 
 
 def populate(cloud: FakeCloud, n: int, population: str) -> dict:

@@ -34,6 +34,22 @@ def load_policy(path: pathlib.Path = POLICY) -> dict:
         return json.load(fh)
 
 
+def granted_actions(policy: dict) -> set[str]:
+    """Every action of every allow statement, without CAM's 'name/' prefix."""
+    out = set()
+    for statement in policy["statement"]:
+        if statement.get("effect") != "allow":
+            continue
+        for action in statement["action"]:
+            out.add(action[len("name/"):] if action.startswith("name/") else action)
+    return out
+
+
+def all_granted() -> set[str]:
+    """Every action the function may need: its own account's policy and the central additions."""
+    return granted_actions(load_policy()) | granted_actions(load_policy(CENTRAL_POLICY))
+
+
 def function_calls(calls: Iterable[tuple]) -> set:
     """(service, endpoint) pairs -> the endpoints of the function's services."""
     return {endpoint for service, endpoint in calls if service in FUNCTION_SERVICES}

@@ -35,7 +35,7 @@ def odd_cloud():
     fake = FakeCloud(appid=APPID, secret_id=SECRET_ID, secret_key=SECRET_KEY, token=TOKEN)
     with fake:
         yield fake
-    cam_policy.ACTIONS_USED.update(fake.actions_seen())
+    cam_policy.CALLS_MADE.update((c.service, c.endpoint) for c in fake.calls)
 
 
 def test_every_spelling_is_scrubbed():

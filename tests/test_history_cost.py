@@ -134,3 +134,13 @@ def test_a_sweep_with_more_news_than_time_decides_what_it_can_write_and_returns_
     assert 0 < decided < 200 and report["summary"]["deferred"] == 200 - decided
     assert len(keys(state, "buckets/")) == decided  # every decided bucket's news was written
     assert "failures" not in report["state"]
+
+
+def test_not_bound_after_an_unbind_is_no_news(state, invoke):
+    state.add_bucket("done-1250000000", REGION, tags={"ci-unbind": "true"})
+    manual = {"buckets": [{"bucket": "done-1250000000", "region": REGION}]}
+    assert invoke(manual, env=LIVE)["summary"] == {"unbound": 1}
+    before = writes(state)
+    assert invoke(manual, env=LIVE)["summary"] == {"not_bound": 1}
+    assert writes(state) - before == Counter({"runs": 2})  # the bucket's object still says unbound
+    assert record(state, f"buckets/{REGION}/done-1250000000.json")["outcome"] == "unbound"

@@ -12,6 +12,7 @@ overlap as they would on the network. The CPU the fake spends is summed per thre
 (`harness_cpu`), so a benchmark can keep it out of the product's figure.
 """
 
+import io
 import threading
 import time
 from typing import Optional
@@ -92,6 +93,10 @@ def _response(request, status: int, headers: dict, body: Optional[bytes]) -> req
     resp.headers = CaseInsensitiveDict(headers)
     resp.encoding = get_encoding_from_headers(resp.headers)
     resp._content = body or b""
+    # Read whole already: a reader that streams (get_object's body) iterates over it, and one that
+    # reads `raw` finds it there too.
+    resp._content_consumed = True
+    resp.raw = io.BytesIO(resp._content)
     resp.url = request.url
     resp.request = request
     resp.reason = "OK" if status < 400 else "Error"

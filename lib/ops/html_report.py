@@ -9,7 +9,7 @@ from .history import console_url, mode, needing_a_person, per_day, reason_text
 
 COLOURS = {"unbound": "#2e7d32", "would_unbind": "#81c784", "blocked": "#ef6c00", "refused": "#c62828",
            "not_bound": "#90a4ae", "unbinding": "#4fc3f7", "skipped": "#cfd8dc", "deferred": "#7e57c2",
-           "error": "#b71c1c", "rebound": "#00897b"}
+           "error": "#b71c1c", "rebound": "#00695c"}
 # The run's outcomes, and `rebound`: a bucket bound again by the operator's `rebind`.
 SHOWN = (*OUTCOMES, "rebound")
 

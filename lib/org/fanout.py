@@ -73,13 +73,20 @@ def at_once(plans: list, settings) -> dict:
             for account, n in per_account.items()}
 
 
+def coordinator_rps(settings) -> int:
+    """The coordinator's own pace on CI and COS (its state bucket, in the central account) while its
+    shards run: a tenth of the account's rate, and what it keeps back from the shards' shares."""
+    return max(1, settings.max_rps // 10)
+
+
 def shares(plans: list, settings, running: dict) -> list[dict]:
     """Each shard's part of the sweep's limits. The account's rate is divided by its shards running
     at once, so no second holds more than CI_UNBIND_MAX_RPS of its requests; the sweep's cap is
     divided among all shards, every account together, so their unbinds add up to at most
     CI_UNBIND_MAX_PER_RUN, exactly as one run's would."""
     cap, n = settings.max_per_run, len(plans)
-    return [{"max_rps": max(1, settings.max_rps // running[account]),
+    rate = max(1, settings.max_rps - coordinator_rps(settings))  # the coordinator's own calls go on
+    return [{"max_rps": max(1, rate // running[account]),
              "max_per_run": cap // n + (1 if i < cap % n else 0)} for i, (account, _refs) in enumerate(plans)]
 
 

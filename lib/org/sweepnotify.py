@@ -100,8 +100,9 @@ def after_shard(report: dict, state, settings, shard, **options) -> dict:
                                 "parts": len(parts), "of": shard.of}
             return report
     except Exception as exc:
+        why = exc.as_reason() if hasattr(exc, "as_reason") else f"{type(exc).__name__}: {exc}"
         report["notify"] = {"sent": False, "failed": True, "sweep": run_id,
-                            "error": f"recording the shard for the sweep's digest failed: {type(exc).__name__}: {exc}"[:300]}
+                            "error": f"recording the shard for the sweep's digest failed: {why}"[:300]}
         report["ok"] = False
         return report
     sweep = notifications.attach(combined(run_id, parts, shard.of, report.get("dry_run", True)), settings, state,

@@ -96,7 +96,11 @@ def needs_writing(result: dict, index: dict) -> bool:
     if outcome in ALWAYS_STORED:
         return True
     entry = index.get(index_key(result))
-    return not isinstance(entry, dict) or entry.get("fp") != fingerprint(result)
+    if not isinstance(entry, dict):
+        return True
+    if outcome == "not_bound" and entry.get("outcome") in ("unbound", "not_bound"):
+        return False  # what an unbind leaves behind, every sweep until the tag goes: no news
+    return entry.get("fp") != fingerprint(result)
 
 
 def stored_run(report: dict, kind: Optional[str], at: datetime) -> dict:

@@ -2,12 +2,14 @@
 `responses` does, and the
 counting call log counts what the full one records."""
 
+import time
+
 import pytest
 from qcloud_cos.cos_exception import CosServiceError
 
 from lib.fakecloud import FakeCloud
 from lib.fakecloud.calllog import CallLog
-from lib.fakecloud.remote import ProcessTransport
+from lib.fakecloud.remote import ProcessTransport, SocketClient
 from lib.fakecloud.transport import ThinTransport
 
 from .sdk import all_resources, ci_call, cos_client, tag_client
@@ -163,3 +165,40 @@ def test_a_fake_that_cannot_be_built_leaves_no_process_and_no_socket_behind(tmp_
         ProcessTransport(build)
     assert list(tmp_path.iterdir()) == []
     assert multiprocessing.active_children() == []
+
+
+def _with_object(**kw):
+    cloud = _cloud(**kw)
+    cloud.objects.put("one-1250000000", "state/x.json", b'{"a": 1}')
+    return cloud
+
+
+def test_an_object_body_read_as_a_stream_arrives_whole_over_the_process_transport():
+    keys = _cloud()
+    transport = ProcessTransport(_with_object)
+    try:
+        with transport:
+            body = cos_client(keys).get_object(Bucket="one-1250000000", Key="state/x.json")["Body"]
+            assert b"".join(body.get_stream(65536)) == b'{"a": 1}'
+    finally:
+        transport.close()
+
+
+def test_a_client_in_another_process_reaches_the_same_fake_and_pays_for_new_connections(tmp_path):
+    address = str(tmp_path / "socket")
+    transport = ProcessTransport(_cloud, latency=0.01, address=address)
+    client = SocketClient(address, latency=0.01, handshake_round_trips=3)
+    keys = _cloud()
+    try:
+        with client:
+            started = time.monotonic()
+            cos_client(keys).get_bucket_tagging(Bucket="one-1250000000")  # a new host: 4 round trips
+            first = time.monotonic() - started
+            started = time.monotonic()
+            cos_client(keys).get_bucket_tagging(Bucket="one-1250000000")  # the same host: 1
+            again = time.monotonic() - started
+        assert client.handshakes == 1 and first >= 0.04 and again < first
+        assert transport.stats()["counts_by_endpoint"]["GET /?tagging"] == 2
+    finally:
+        client.close()
+        transport.close()
