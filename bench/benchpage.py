@@ -281,6 +281,7 @@ about 1.03× calls ÷ rate, some 7 % of one core.
 """.splitlines()
 
 # Pages of their own, measured by their own scripts (not by bench/run.py).
-MORE = ("Also measured, each by its own script: `bench/FANOUT.md` (many accounts: one invocation against "
-        "the fan-out over SCF asynchronous invocations, and the daily cap across shards); `bench/INVENTORY.md` "
-        "(the `inventory` command over 5,000 buckets against its latency bound).")
+MORE = ("Also measured, by scripts of their own: `bench/FANOUT.md` (many accounts: one invocation vs "
+        "the fan-out over SCF, and the daily cap across shards); `bench/INVENTORY.md` "
+        "(the `inventory` command over 5,000 buckets against its latency bound); `bench/PRODUCTION.md` "
+        "(every feature on at once).")

@@ -144,7 +144,13 @@ def main(argv=None):
     parser.add_argument("--only", help="with --into: re-measure only these sets of rows (comma list of "
                         "sweep, sequential, fake_in_process, default_cap, rate, coldstart)")
     parser.add_argument("--into", type=Path, help="a --save file whose rows of the --only sets are replaced")
+    parser.add_argument("--production", action="store_true",
+                        help="measure only the production profile (bench/production.py: state bucket, robot, "
+                        "default rate and cap, fan-out, two sweeps, the 200,000-bucket event) into bench/PRODUCTION.md")
     args = parser.parse_args(argv)
+    if args.production:
+        _production(args.note)
+        return
     if sys.version_info[:2] != (3, 9):
         print("warning: not CPython 3.9, the runtime the function runs on", file=sys.stderr)
     if args.only or args.into:
@@ -202,6 +208,22 @@ def _remeasure(args) -> None:
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")})
     args.into.write_text(json.dumps(data, indent=1), encoding="utf-8")
     _output(benchpage.render(data), args.write)
+
+
+def _production(note: str) -> None:
+    """The production profile, each figure beside its target, on a page of its own."""
+    import production
+
+    out = subprocess.run([sys.executable, str(HERE / "production.py"), "--json"], capture_output=True, text=True,
+                         cwd=ROOT, check=True)
+    result = json.loads(out.stdout)
+    info = machine()
+    head = (f"# The production profile\n\nMeasured by `python bench/run.py --production` at `{commit()}` on "
+            f"{info['cores']} cores (load {info['load'][0]:.1f}), Python {platform.python_version()}"
+            f"{'; ' + note if note else ''}. What each row means: bench/production.py's docstring.\n\n```\n")
+    (HERE / "PRODUCTION.md").write_text(head + production.page(result) + "\n```\n", encoding="utf-8")
+    (HERE / "production.json").write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")
+    print(production.page(result))
 
 
 def _output(page: str, path) -> None:
