@@ -136,6 +136,13 @@ def test_a_sweep_with_more_news_than_time_decides_what_it_can_write_and_returns_
     assert "failures" not in report["state"]
 
 
+def test_a_bucket_first_seen_not_bound_is_no_news(state, invoke):
+    state.add_bucket("off-1250000000", REGION, tags={"ci-unbind": "true"}, ci_status="off")
+    assert invoke({"buckets": [{"bucket": "off-1250000000", "region": REGION}]}, env=LIVE)["summary"] == {
+        "not_bound": 1}
+    assert keys(state, "buckets/") == []
+
+
 def test_not_bound_after_an_unbind_is_no_news(state, invoke):
     state.add_bucket("done-1250000000", REGION, tags={"ci-unbind": "true"})
     manual = {"buckets": [{"bucket": "done-1250000000", "region": REGION}]}

@@ -10,7 +10,7 @@ from lib.cloud.scf import FunctionInvoker
 from lib.settings import Credentials
 from tests.conftest import APPID, REGION, SECRET_ID, SECRET_KEY, TOKEN, SkipClock
 from tests.org import Org, add_member
-from tests.state_helpers import STATE_ENV, add_state_bucket
+from tests.state_helpers import STATE_ENV, add_state_bucket, keys
 from tests.test_fanout import TIMER
 
 SELF_SHARD = {"account": "self", "coordinator_run_id": "c-1", "index": 0, "of": 1}
@@ -34,12 +34,12 @@ def test_each_shard_gets_its_share_of_the_accounts_rate_and_of_the_sweeps_cap(cl
     cloud.scf.release()
     assert len(shards) == 4
     # four shards of one account may run at once: a quarter each of its rate less the coordinator's
-    # tenth (its own state-bucket calls), and the cap split
+    # tenth (its own state-bucket calls); the cap is the sweep's, its slots in the state bucket
     assert [s["max_rps"] for s in shards] == [11, 11, 11, 11]
-    assert [s["max_per_run"] for s in shards] == [3, 3, 2, 2]
+    assert [s["max_per_run"] for s in shards] == [10, 10, 10, 10]
     events = [json.loads(inv.event) if isinstance(inv.event, str) else inv.event
               for inv in cloud.scf.invocations.values()]
-    assert sorted(e["shard"]["max_per_run"] for e in events) == [2, 2, 3, 3]
+    assert sorted(e["shard"]["max_per_run"] for e in events) == [10, 10, 10, 10]
 
 
 @pytest.mark.slow
@@ -69,6 +69,24 @@ def test_the_cap_holds_for_the_whole_fanned_out_sweep_exactly(cloud):
     assert cloud.count(endpoint="PUT /?unbind") == 5
     assert sum(w["summary"].get("unbound", 0) for w in workers) == 5
     assert sum(w["summary"].get("deferred", 0) for w in workers) == 7
+    assert len(keys(cloud, f"sweeps/{report['run_id']}/cap/")) == 5
+
+
+@pytest.mark.slow
+def test_the_shards_with_the_work_get_the_sweeps_cap(cloud):
+    # Only the first shard has buckets to unbind: it takes the whole cap, not a quarter of it.
+    add_state_bucket(cloud)
+    for i in range(12):
+        bucket = cloud.add_bucket(f"c{i:02d}-{APPID}", REGION, tags={"ci-unbind": "true"})
+        if i >= 3:
+            bucket.add_workflow(state="Paused")
+    org = Org(cloud, {**STATE_ENV, "CI_UNBIND_FANOUT": "on", "CI_UNBIND_SHARD_SIZE": "3", "CI_UNBIND_MAX_PER_RUN": "3"})
+    org.deploy()
+    skip = SkipClock()
+    org(TIMER, clock=skip.clock, sleep=skip.sleep)
+    workers = org.worker_reports()
+    assert sum(w["summary"].get("unbound", 0) for w in workers) == 3
+    assert sum(w["summary"].get("blocked", 0) for w in workers) == 9
 
 
 def test_a_forged_share_can_only_lower_a_shards_limits(cloud, invoke):

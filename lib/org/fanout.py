@@ -81,13 +81,13 @@ def coordinator_rps(settings) -> int:
 
 def shares(plans: list, settings, running: dict) -> list[dict]:
     """Each shard's part of the sweep's limits. The account's rate is divided by its shards running
-    at once, so no second holds more than CI_UNBIND_MAX_RPS of its requests; the sweep's cap is
-    divided among all shards, every account together, so their unbinds add up to at most
-    CI_UNBIND_MAX_PER_RUN, exactly as one run's would."""
-    cap, n = settings.max_per_run, len(plans)
+    at once, so no second holds more than CI_UNBIND_MAX_RPS of its requests. The sweep's cap is
+    the sweep's: a shard may use all of it, and its unbinds take the sweep's slots in the state
+    bucket (lib/state/daycap.py, sweep_cap), so that every shard and account together unbind at
+    most CI_UNBIND_MAX_PER_RUN, and the shards with the work get the slots."""
     rate = max(1, settings.max_rps - coordinator_rps(settings))  # the coordinator's own calls go on
-    return [{"max_rps": max(1, rate // running[account]),
-             "max_per_run": cap // n + (1 if i < cap % n else 0)} for i, (account, _refs) in enumerate(plans)]
+    return [{"max_rps": max(1, rate // running[account]), "max_per_run": settings.max_per_run}
+            for account, _refs in plans]
 
 
 class Dispatcher:

@@ -37,6 +37,9 @@ class _NoState:
     def will_write(self, result):
         return False
 
+    def share_sweep_cap(self, coordinator_run_id, cap):
+        return None
+
     def finish(self, report):
         return report
 

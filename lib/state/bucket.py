@@ -10,9 +10,9 @@ from typing import Callable, Optional, Union
 from ..buckets import BucketRef
 from ..cloud.cos import Trace
 from ..cloud.errors import ApiError
-from ..decide import LEASE_HELD, MAX_PER_DAY, Decision
+from ..decide import CAP, LEASE_HELD, MAX_PER_DAY, Decision
 from ..settings import Settings
-from .daycap import DayCap
+from .daycap import DayCap, sweep_cap
 from .history import needs_writing, read_index, record_run, run_key, start_record
 from .leases import Held, Lease, Leases, lease_seconds
 from .store import StateError, StateStore
@@ -42,6 +42,7 @@ class State:
         self._run_key: Optional[str] = None
         self.failures: list[dict] = []          # writes that failed after a decision was made
         self.index: dict = {}                   # the latest outcomes' fingerprints, read once a run
+        self.sweep_cap: Optional[DayCap] = None  # a fan-out shard's share of its sweep's cap
         # Seconds left for the state's writes at the end of the run (None: not known); set by the run.
         self.time_left: Optional[Callable[[], Optional[float]]] = None
 
@@ -80,6 +81,10 @@ class State:
         """Store a report (this run's goes over its start record) and each bucket's latest outcome."""
         key = self._run_key if report.get("run_id") == self.run_id else None
         return record_run(self.store, report, self._now(), self._workers, kind, key, self.index, self.time_left)
+
+    def share_sweep_cap(self, coordinator_run_id: str, cap: int) -> None:
+        """This run is a shard of a fan-out: its unbinds also take the sweep's slots."""
+        self.sweep_cap = sweep_cap(self.store, coordinator_run_id, cap)
 
     def will_write(self, result: dict) -> bool:
         """Whether this result will cost a write of its own when the run ends."""
@@ -121,6 +126,15 @@ class State:
         if slot is None:
             return self._give_up(got, trace, Decision(
                 "deferred", ({"code": MAX_PER_DAY, "max_per_day": self.daycap.max_per_day},)))
+        if self.sweep_cap is not None:
+            # Like the day's, a sweep's slot counts a sent unbind and is never given back.
+            try:
+                taken = self.sweep_cap.claim(ref, self.run_id, self._now(), trace)
+            except StateError as err:
+                return self._give_up(got, trace, Decision("error", (err.as_reason(),)))
+            if taken is None:
+                return self._give_up(got, trace, Decision(
+                    "deferred", ({"code": CAP, "max_per_run": self.sweep_cap.max_per_day, "sweep": True},)))
         with self._lock:
             self._held[ref] = got
         return None

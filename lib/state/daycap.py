@@ -10,7 +10,7 @@ import re
 import threading
 import uuid
 from datetime import datetime
-from typing import Optional
+from typing import Callable, Optional
 
 from ..buckets import BucketRef
 from ..clock import iso_utc
@@ -33,9 +33,13 @@ def key_of(day: str, k: int) -> str:
 
 
 class DayCap:
-    def __init__(self, store: StateStore, max_per_day: int):
+    """`max_per_day` slots under `folder(day)`: by default the UTC day's; a fan-out sweep's cap
+    (sweep_cap) uses the same slots under the sweep's own folder."""
+
+    def __init__(self, store: StateStore, max_per_day: int, folder: Optional[Callable[[str], str]] = None):
         self._store = store
         self.max_per_day = max_per_day
+        self._folder = folder or prefix_of
         # A full day stays full (slots are never given back): once seen, no more calls this run.
         self._full: set[str] = set()
         self._lock = threading.Lock()
@@ -51,8 +55,9 @@ class DayCap:
         if self.known_full(now):
             return None
         taken = set()
-        for info in self._store.list(prefix_of(day), trace):
-            m = _SLOT_RE.fullmatch(info.key[len(prefix_of(day)):])
+        folder = self._folder(day)
+        for info in self._store.list(folder, trace):
+            m = _SLOT_RE.fullmatch(info.key[len(folder):])
             if m:
                 taken.add(int(m.group("k")))
         token = uuid.uuid4().hex
@@ -61,12 +66,22 @@ class DayCap:
                 continue
             record = {"day": day, "slot": k, "run_id": run_id, "bucket": ref.bucket, "region": ref.region,
                       "token": token, "taken_at": iso_utc(now)}
-            if self._store.create_json(key_of(day, k), record, trace):
+            key = f"{folder}slot-{k:06d}.json"
+            if self._store.create_json(key, record, trace):
                 return k
-            found = self._store.get_json(key_of(day, k), trace)  # ours, if a retried create found itself
+            found = self._store.get_json(key, trace)  # ours, if a retried create found itself
             if isinstance(found, dict) and found.get("token") == token:
                 return k
         with self._lock:
             self._full.add(day)
         return None
 
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def sweep_cap(store: StateStore, run_id: str, cap: int) -> DayCap:
+    """A fan-out sweep's cap (CI_UNBIND_MAX_PER_RUN for all its shards together): its slots under
+    `sweeps/<run>/cap/`, taken as the day's are, so the shards with the work get the slots."""
+    folder = f"sweeps/{_UNSAFE.sub('_', str(run_id))[:100]}/cap/"
+    return DayCap(store, cap, folder=lambda _day: folder)

@@ -96,10 +96,12 @@ def needs_writing(result: dict, index: dict) -> bool:
     if outcome in ALWAYS_STORED:
         return True
     entry = index.get(index_key(result))
+    if outcome == "not_bound" and (not isinstance(entry, dict) or entry.get("outcome") in ("unbound", "not_bound")):
+        # A tagged bucket that is not bound, as an unbind leaves it, every sweep until the tag goes:
+        # no news; only one whose stored outcome said otherwise (it was blocked) is written again.
+        return False
     if not isinstance(entry, dict):
         return True
-    if outcome == "not_bound" and entry.get("outcome") in ("unbound", "not_bound"):
-        return False  # what an unbind leaves behind, every sweep until the tag goes: no news
     return entry.get("fp") != fingerprint(result)
 
 
