@@ -62,7 +62,10 @@ def notify(report: dict, settings: NotifySettings, *, store: Optional["changes.S
     listed = [r for r in chosen if (r["region"], r["bucket"]) in listed_keys]
     out.update(sent=True, buckets=len(listed), omitted=omitted, unchanged=unchanged)
     if last is not None:  # after a failed read too: a fresh record heals an unreadable one
-        _save(last, previous, changes.record(previous, report, settings, listed, now_iso()), out)
+        # Every bucket the digest counted is notified, named or in its "and N more": otherwise a
+        # sweep with more blocked buckets than a message holds would send again every hour with
+        # nothing changed. The report names them all.
+        _save(last, previous, changes.record(previous, report, settings, chosen, now_iso()), out)
     return out
 
 

@@ -45,7 +45,7 @@ def record(previous: Optional[dict], report: dict, settings, listed: list, now_i
     Listed buckets get their new fingerprint. A bucket this run saw that no longer belongs in a
     digest is forgotten, so that it is news again if it comes back. A sweep sees every tagged
     bucket, so after one, buckets it did not see (untagged since) are forgotten too. A bucket
-    cut from the message ("and N more") keeps its old entry and is news next time.
+    counted in the message's "and N more" is notified as much as one it names.
     """
     buckets = dict((previous or {}).get("buckets", {}))
     results = report.get("results", [])

@@ -224,7 +224,7 @@ def coordinate(trigger, context, settings, access: Access, connect_fn, log, star
         for entry, event in zip(entries, events):
             entry.update(dispatched=False, reasons=[error], bucket_list=event["buckets"])
     elif plans:
-        if settings.notify.enabled and state_error is None:
+        if settings.state_bucket and state_error is None:
             # The last sweep's digest, if none of its shards could send it; then this sweep is the last.
             from .sweepnotify import before_sweep
 

@@ -19,6 +19,7 @@ from typing import Optional
 
 from .. import notify as notifications
 from ..decide import OUTCOMES
+from ..state.history import merge_index
 
 PREFIX = "sweeps/"
 LAST = f"{PREFIX}last.json"
@@ -82,28 +83,44 @@ def _parts(store, run_id: str) -> list:
     return found
 
 
+def _merged_index(parts: list) -> dict:
+    delta: dict = {}
+    for part in parts:
+        if isinstance(part.get("index"), dict):
+            delta.update(part["index"])
+    return delta
+
+
 def after_shard(report: dict, state, settings, shard, **options) -> dict:
-    """A shard's end: leave its part, and send the sweep's digest if it is the last. Never raises:
-    a failure here is the shard report's `notify` entry and makes it not ok."""
-    if not settings.notify.enabled:
-        return report
+    """A shard's end: leave its part (its buckets for the digest, its new index entries), and if it
+    is the last of its sweep, merge the sweep's index entries (one writer: no lost updates) and
+    send the sweep's digest. Never raises: a failure is the shard report's `notify` entry (or its
+    state failures) and makes it not ok."""
     store = notifications.usable_store(state)
     if store is None:  # no state bucket to meet in: each shard says its own (the old way)
         return notifications.attach(report, settings, state, **options)
     run_id = shard.coordinator_run_id
     objects = _objects(store)
     try:
-        objects.put_json(part_key(run_id, shard.index), part_of(report, shard.account))
+        objects.put_json(part_key(run_id, shard.index),
+                         {**part_of(report, shard.account), "index": getattr(state, "index_delta", None) or {}})
         parts = _parts(objects, run_id)
-        if len(parts) < shard.of or not objects.create_json(claim_key(run_id), {"by": report.get("run_id")}):
-            report["notify"] = {"sent": False, "failed": False, "error": None, "sweep": run_id,
-                                "parts": len(parts), "of": shard.of}
-            return report
+        last = len(parts) >= shard.of and objects.create_json(claim_key(run_id), {"by": report.get("run_id")})
+        if last:
+            merge_index(objects, _merged_index(parts))
     except Exception as exc:
         why = exc.as_reason() if hasattr(exc, "as_reason") else f"{type(exc).__name__}: {exc}"
-        report["notify"] = {"sent": False, "failed": True, "sweep": run_id,
-                            "error": f"recording the shard for the sweep's digest failed: {why}"[:300]}
+        failure = f"recording the shard for its sweep failed: {why}"[:300]
+        if settings.notify.enabled:
+            report["notify"] = {"sent": False, "failed": True, "sweep": run_id, "error": failure}
+        report.setdefault("state", {}).setdefault("failures", []).append({"what": "sweep", "message": failure})
         report["ok"] = False
+        return report
+    if not settings.notify.enabled:
+        return report
+    if not last:
+        report["notify"] = {"sent": False, "failed": False, "error": None, "sweep": run_id,
+                            "parts": len(parts), "of": shard.of}
         return report
     sweep = notifications.attach(combined(run_id, parts, shard.of, report.get("dry_run", True)), settings, state,
                                  **options)
@@ -123,8 +140,10 @@ def before_sweep(store, settings, run_id: str, of: int, dry_run: bool, **options
         if isinstance(last, dict) and isinstance(last.get("run_id"), str) and isinstance(last.get("of"), int) \
                 and last["of"] > 0 and objects.create_json(claim_key(last["run_id"]), {"by": run_id}):
             parts = _parts(objects, last["run_id"])
-            report = combined(last["run_id"], parts, last["of"], bool(last.get("dry_run", True)))
-            out = notifications.attach(report, settings, store, **options).get("notify")
+            merge_index(objects, _merged_index(parts))
+            if settings.notify.enabled:
+                report = combined(last["run_id"], parts, last["of"], bool(last.get("dry_run", True)))
+                out = notifications.attach(report, settings, store, **options).get("notify")
         if of:
             objects.put_json(LAST, {"run_id": run_id, "of": of, "dry_run": dry_run})
     except Exception as exc:

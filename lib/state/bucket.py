@@ -43,6 +43,8 @@ class State:
         self.failures: list[dict] = []          # writes that failed after a decision was made
         self.index: dict = {}                   # the latest outcomes' fingerprints, read once a run
         self.sweep_cap: Optional[DayCap] = None  # a fan-out shard's share of its sweep's cap
+        # A fan-out shard's new index entries, merged once for its sweep (None: written by this run).
+        self.index_delta: Optional[dict] = None
         # Seconds left for the state's writes at the end of the run (None: not known); set by the run.
         self.time_left: Optional[Callable[[], Optional[float]]] = None
 
@@ -80,11 +82,13 @@ class State:
     def record_run(self, report: dict, kind: Optional[str] = None) -> list[dict]:
         """Store a report (this run's goes over its start record) and each bucket's latest outcome."""
         key = self._run_key if report.get("run_id") == self.run_id else None
-        return record_run(self.store, report, self._now(), self._workers, kind, key, self.index, self.time_left)
+        return record_run(self.store, report, self._now(), self._workers, kind, key, self.index, self.time_left,
+                          self.index_delta)
 
     def share_sweep_cap(self, coordinator_run_id: str, cap: int) -> None:
         """This run is a shard of a fan-out: its unbinds also take the sweep's slots."""
         self.sweep_cap = sweep_cap(self.store, coordinator_run_id, cap)
+        self.index_delta = {}
 
     def will_write(self, result: dict) -> bool:
         """Whether this result will cost a write of its own when the run ends."""

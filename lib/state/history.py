@@ -138,11 +138,13 @@ def _summarised(failures: list) -> list:
 
 def record_run(store: StateStore, report: dict, at: datetime, workers: int = 8,
                kind: Optional[str] = None, key: Optional[str] = None, index: Optional[dict] = None,
-               time_left: Optional[Callable[[], Optional[float]]] = None) -> list[dict]:
+               time_left: Optional[Callable[[], Optional[float]]] = None,
+               index_delta: Optional[dict] = None) -> list[dict]:
     """Write what changed: each bucket whose outcome is news (against `index`, read once by the
     caller), then the run (over its start record when `key` is that record's), then the index.
     `time_left` (seconds, None when unknown) stops the bucket writes in time for the last two.
-    The failures as reasons."""
+    With `index_delta` (a dict), the index is not written: its new entries go there, for one
+    writer to merge for a whole sweep (merge_index). The failures as reasons."""
     results = [r for r in report.get("results") or [] if needs_writing(r, index or {})]
     written, failures, skipped = [], [], []
 
@@ -168,16 +170,24 @@ def record_run(store: StateStore, report: dict, at: datetime, workers: int = 8,
         store.put_json(key or run_key(str(report.get("run_id")), at), stored_run(report, kind, at))
     except StateError as err:
         failures.insert(0, {**err.as_reason(), "what": "run"})
-    if written:
-        # Read again just before writing: shards of one sweep finish together, and each must add
-        # to the others' entries, not put back the index it read at its start. COS has no
-        # compare-and-swap, so two writes a few milliseconds apart can still drop one's entries:
-        # those buckets are then written once more by a later run, never left unwritten.
-        latest = read_index(store)
-        for result in written:
-            latest[index_key(result)] = {"fp": fingerprint(result), "outcome": result.get("outcome")}
+    delta = {index_key(r): {"fp": fingerprint(r), "outcome": r.get("outcome")} for r in written}
+    if index_delta is not None:
+        index_delta.update(delta)
+    elif delta:
         try:
-            store.put_json(INDEX, {"version": INDEX_VERSION, "buckets": latest})
+            merge_index(store, delta)
         except StateError as err:
             failures.append({**err.as_reason(), "what": "index"})
     return failures
+
+
+def merge_index(store: StateStore, delta: dict) -> None:
+    """Add entries to the index, read again just before the write. COS has no compare-and-swap, so
+    two runs writing it at once can drop each other's entries (those buckets are then written once
+    more by a later run, never left unwritten); a fan-out's shards avoid it by leaving their
+    entries for the one shard that sends the sweep's digest (lib/org/sweepnotify.py)."""
+    if not delta:
+        return
+    latest = read_index(store)
+    latest.update(delta)
+    store.put_json(INDEX, {"version": INDEX_VERSION, "buckets": latest})
