@@ -16,9 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
 from .. import notify as notifications
+from .. import preflight
 from .. import report as reports
 from ..budget import context_value, margin_for, time_limit
 from ..clock import utc_now
+from ..cloud import pacing
 from ..cloud.errors import ApiError
 from ..cloud.scf import FINAL_STATES, FunctionInvoker
 from ..state import open_state
@@ -180,6 +182,20 @@ def coordinate(trigger, context, settings, access: Access, connect_fn, log, star
                invoker_factory=FunctionInvoker) -> dict:
     clock = runner_options.get("clock", time.monotonic)
     sleep = runner_options.get("sleep", time.sleep)
+    limit = time_limit(context)
+    # The coordinator's own CI and COS calls (its state bucket) keep to the tenth of the account's
+    # rate that the shards' shares leave it.
+    own = preflight.start_pacing(coordinator_rps(settings), clock, sleep,
+                                 None if limit is None else started + max(limit - 1.0, 0.0))
+    try:
+        return _coordinate(trigger, context, settings, access, connect_fn, log, started, runner_options,
+                           invoker_factory, clock, sleep)
+    finally:
+        pacing.end(own)
+
+
+def _coordinate(trigger, context, settings, access, connect_fn, log, started, runner_options, invoker_factory,
+                clock, sleep) -> dict:
     run_id = str(context_value(context, "request_id") or "")
     names = settings.fanout.names
     with ThreadPoolExecutor(max_workers=min(DISCOVERY_THREADS, len(names))) as pool:
