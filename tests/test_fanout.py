@@ -5,6 +5,8 @@ CI_UNBIND_MAX_INVOCATIONS at once, and a report of every shard."""
 import itertools
 import time
 
+import pytest
+
 from tests.conftest import APPID, REGION
 from tests.org import Org, add_member, fanout_context, member_appid, member_uin
 from tests.state_helpers import STATE_BUCKET, STATE_ENV, add_state_bucket
@@ -26,6 +28,7 @@ def org_of(cloud, members=2, per_member=3, own=2, **env):
     return Org(cloud, env), arns
 
 
+@pytest.mark.slow
 def test_coordinator_dispatches_shards_and_unbinds_nothing_itself(cloud):
     org, arns = org_of(cloud, CI_UNBIND_SHARD_SIZE="2")
     org.deploy()
@@ -53,6 +56,7 @@ def test_coordinator_dispatches_shards_and_unbinds_nothing_itself(cloud):
     assert {inv.context["request_id"] for inv in cloud.scf.invocations.values()} == {s["request_id"] for s in shards}
 
 
+@pytest.mark.slow
 def test_at_most_max_invocations_shards_run_at_once(cloud):
     org, _ = org_of(cloud, members=3, per_member=4, own=0, CI_UNBIND_SHARD_SIZE="1", CI_UNBIND_MAX_INVOCATIONS="3")
     cloud.inject("GET /?tagging", latency=0.05)  # each worker takes a while, so shards overlap
@@ -94,6 +98,7 @@ def test_a_shard_that_cannot_be_dispatched_is_reported_with_its_buckets(cloud):
     assert cloud.bucket(f"own0-{APPID}").ci_status == "on" and cloud.count(endpoint="PUT /?unbind") == 2
 
 
+@pytest.mark.slow
 def test_shards_not_started_by_the_time_budget_are_reported(cloud):
     org, _ = org_of(cloud, members=1, per_member=6, own=0, CI_UNBIND_SHARD_SIZE="1")
     org.deploy()

@@ -3,6 +3,8 @@
 import csv
 import json
 
+import pytest
+
 from lib.ops.cli import main
 from tests.campaign_helpers import writes
 from tests.conftest import SECRET_ID, SECRET_KEY, TOKEN
@@ -67,6 +69,7 @@ def test_the_text_table_and_region_filter(opcloud, capsys):
     assert not any(c.bucket and "guangzhou" in (c.region or "") for c in opcloud.calls if c.endpoint == "GET /")
 
 
+@pytest.mark.slow
 def test_a_check_that_fails_is_an_error_never_a_candidate(opcloud, capsys):
     opcloud.inject("GET /workflow", status=500, code="InternalError", bucket="demo-clean-1250000000")
     code, data, _ = inventory_json(capsys)
@@ -142,6 +145,7 @@ class _Terminal:
         pass
 
 
+@pytest.mark.slow
 def test_progress_shows_on_a_terminal_only(opcloud):
     from lib import invocation
     from lib.ops import inventory

@@ -35,6 +35,7 @@ def browser():
     chromium.close()
 
 
+@pytest.mark.slow
 def test_the_page_shows_every_bucket_and_a_summary_that_adds_up(opcloud, tmp_path, browser, capsys):
     page = tmp_path / "inventory.html"
     assert main(["inventory", "--html", str(page)]) == 0

@@ -37,6 +37,7 @@ def one_line(err: str, *words) -> str:
 # --- a closed pipe ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args", [["validate"], ["generate-event", "manual"], ["history", "--simulate", "--json"]])
+@pytest.mark.slow
 def test_a_reader_that_goes_away_ends_the_command_quietly(args):
     proc = subprocess.Popen([sys.executable, "-m", "lib", *args], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
@@ -64,11 +65,13 @@ def test_a_bad_html_path_is_one_line_exit_2_before_any_work(tmp_path, capsys, ta
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs a device that is always full")
+@pytest.mark.slow
 def test_a_full_disk_is_one_line_exit_2(capsys):
     assert main(["history", "--simulate", "--html", "/dev/full"]) == 2
     one_line(capsys.readouterr().err, "cannot be written", "No space left")
 
 
+@pytest.mark.slow
 def test_a_written_page_leaves_no_temporary_file(tmp_path, capsys):
     page = tmp_path / "h.html"
     main(["history", "--simulate", "--html", str(page)])
@@ -182,6 +185,7 @@ def test_invoke_dash_reads_the_event_from_standard_input(monkeypatch, capsys):
 
 # --- simulated runs say so ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_simulated_live_run_is_simulated_in_the_digest_and_the_history(capsys):
     main(["invoke", MANUAL, "--simulate", "--apply", "--json"])
     report = json.loads(capsys.readouterr().out)
@@ -197,6 +201,7 @@ def test_a_simulated_live_run_is_simulated_in_the_digest_and_the_history(capsys)
 
 # --- history --bucket --------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_history_bucket_shows_that_buckets_latest_outcome_even_when_it_needs_no_person(capsys):
     # (A bucket only ever skipped has no history of its own: skipped outcomes are not stored.)
     main(["history", "--simulate", "--bucket", "demo-clean-1250000000"])
@@ -206,6 +211,7 @@ def test_history_bucket_shows_that_buckets_latest_outcome_even_when_it_needs_no_
     assert head[1].startswith("ap-guangzhou  unbound  unbind_accepted")
 
 
+@pytest.mark.slow
 def test_history_bucket_says_when_no_run_looked_at_it(capsys):
     main(["history", "--simulate", "--bucket", "never-seen-1250000000"])
     assert "(no recorded run looked at it)" in capsys.readouterr().out
@@ -300,6 +306,7 @@ def test_the_page_keeps_ids_and_times_whole_and_its_badges_legible():
         assert (hi + 0.05) / (lo + 0.05) >= 4.5, colour  # WCAG AA for small text
 
 
+@pytest.mark.slow
 def test_history_bucket_html_shows_that_buckets_latest_outcome(tmp_path, capsys):
     page = tmp_path / "h.html"
     main(["history", "--simulate", "--bucket", "demo-clean-1250000000", "--html", str(page)])

@@ -26,6 +26,7 @@ def one_account_in_shards(cloud, buckets=8, shard_size=2, state=True, **env):
                        "CI_UNBIND_SHARD_SIZE": str(shard_size), **env})
 
 
+@pytest.mark.slow
 def test_each_shard_gets_its_share_of_the_accounts_rate_and_of_the_sweeps_cap(cloud):
     org = one_account_in_shards(cloud, buckets=8, CI_UNBIND_MAX_PER_RUN="10", CI_UNBIND_MAX_RPS="50")
     org.deploy()
