@@ -318,8 +318,9 @@ class Runner:
         # failed makes `ok` false, and a run that is not ok always notifies), within the time.
         report = self._notify_hook(report, self.state, sleep=self._sleep, monotonic=self._clock,
                                    deadline=self._hard_end)
-        if "notify" in report:  # a failed write of the last digest quotes what the state bucket said
-            report["notify"] = reports.scrub(report["notify"], secrets)
+        for key in ("notify", "state"):  # what the end of the run adds may quote what a service said
+            if key in report:
+                report[key] = reports.scrub(report[key], secrets)
         report["elapsed_ms"] = int((self._clock() - started) * 1000)  # the whole invocation, its end included
         total = calls + len(report.get("discovery", {}).get("request_ids", []))
         total += 1 if self.account.request_id or self.account.error else 0
