@@ -15,6 +15,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 
+import pytest
 import websocket
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
@@ -122,3 +123,17 @@ class Chromium:
                 except subprocess.TimeoutExpired:
                     self._proc.kill()
             shutil.rmtree(self._profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for a module's page tests: required under CI=true, skipped elsewhere
+    without it (saying how to install it)."""
+    binary = find_chromium()
+    missing = "chromium is not installed (Debian: apt-get install chromium); .ci/run installs it"
+    if not binary and os.environ.get("CI") != "true":
+        pytest.skip(missing)
+    assert binary, missing
+    chromium = Chromium(binary)
+    yield chromium
+    chromium.close()

@@ -13,6 +13,7 @@ from lib.cloud.cos import RetryPolicy
 from lib.fakecloud import FakeCloud
 from lib.report import JsonLog
 from tests import cam_policy
+from tests.browser import browser  # noqa: F401  (headless Chromium for the page tests)
 from tests.campaign_helpers import opcloud  # noqa: F401  (the campaign commands' fake cloud)
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent

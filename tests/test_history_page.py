@@ -6,13 +6,9 @@ a workstation without Chromium they are skipped with the command that installs i
 """
 
 import json
-import os
 import pathlib
 
-import pytest
-
 from lib.ops.cli import main
-from tests.browser import Chromium, find_chromium
 from tests.conftest import BASE_ENV, REGION, manual
 from tests.state_helpers import STATE_ENV, add_state_bucket, clean_bucket
 
@@ -32,18 +28,6 @@ CHECK = """(() => {
   return {bars, people, runs, title: document.title,
           scripts: document.scripts.length, external: [...document.querySelectorAll('[src],link[href]')].length};
 })()"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    binary = find_chromium()
-    missing = "chromium is not installed (Debian: apt-get install chromium); .ci/run installs it"
-    if not binary and os.environ.get("CI") != "true":
-        pytest.skip(missing)
-    assert binary, missing
-    chromium = Chromium(binary)
-    yield chromium
-    chromium.close()
 
 
 def test_the_page_shows_the_runs_and_the_buckets_that_need_a_person(cloud, invoke, monkeypatch, tmp_path, browser,

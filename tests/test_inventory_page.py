@@ -1,12 +1,10 @@
 """The inventory page in headless Chromium: the rows and the summary a person sees, self-contained."""
 
-import os
 import pathlib
 
 import pytest
 
 from lib.ops.cli import main
-from tests.browser import Chromium, find_chromium
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SCREENSHOT = ROOT / "build" / "screenshots" / "inventory.png"
@@ -21,18 +19,6 @@ CHECK = """(() => {
   return {rows, cards, title: document.title, scripts: document.scripts.length,
           external: [...document.querySelectorAll('[src],link[href]')].length};
 })()"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    binary = find_chromium()
-    missing = "chromium is not installed (Debian: apt-get install chromium); .ci/run installs it"
-    if not binary and os.environ.get("CI") != "true":
-        pytest.skip(missing)
-    assert binary, missing
-    chromium = Chromium(binary)
-    yield chromium
-    chromium.close()
 
 
 @pytest.mark.slow
