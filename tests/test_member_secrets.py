@@ -42,7 +42,9 @@ def test_a_state_bucket_error_quoting_the_central_keys_is_scrubbed_everywhere(cl
     report = org(event)
     results = [r for r in report["results"] if r["bucket"] == f"clean-{member_appid(1)}"]
     assert results and results[0]["outcome"] == "error"
-    assert robot.messages  # one digest per account's part, or one for the sweep
+    # The sweep's one digest: a shard leaves its (scrubbed) record for its coordinator to send from.
+    assert robot.messages if how == "accounts" else not robot.messages
+    assert how == "accounts" or report["sweep"] == {"run_id": "coord-1", "recorded": True}
 
     for key, value in {**BASE_ENV, **STATE_ENV}.items():
         monkeypatch.setenv(key, value)
@@ -51,7 +53,7 @@ def test_a_state_bucket_error_quoting_the_central_keys_is_scrubbed_everywhere(cl
     shown = capsys.readouterr().out
     assert "state_bucket_denied" in shown and "state_bucket_denied" in stored(cloud)
     digests = "\n".join(m.text for m in robot.messages)
-    assert "state_bucket_denied" in digests and "***" in digests
+    assert how == "shard" or ("state_bucket_denied" in digests and "***" in digests)
     everywhere = {"report": json.dumps(report), "log": org.stream.getvalue(), "stored": stored(cloud),
                   "history": shown, "digest": digests}
     member_keys = [v for _, tmp_id in cloud.sts.issued for k in [cloud.keys.get(tmp_id)]

@@ -290,6 +290,6 @@ def test_a_create_whose_answer_was_lost_is_recognised_as_ours(state, invoke, aft
     assert outcome_of(report, A)["outcome"] == "unbound" and state.count("PUT /?unbind") == 1
     assert keys(state, "leases/") == [f"leases/{REGION}/{A}/0000000001.json"]
     day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    assert keys(state, "days/") == [f"days/{day}/slot-000001.json"]
-    assert record(state, f"days/{day}/slot-000001.json")["run_id"] == CONTEXT["request_id"]
+    (slot,) = keys(state, "days/")  # one slot, whichever its bucket starts at
+    assert slot.startswith(f"days/{day}/slot-") and record(state, slot)["run_id"] == CONTEXT["request_id"]
     assert any(c.fault == "lost_answer" for c in state.calls)

@@ -2,11 +2,13 @@
 multi-account sweep sends at most one digest covering every account and shard, and none when
 nothing changed since the last."""
 
+import time
+
 import pytest
 
 from tests.conftest import APPID, REGION, SkipClock
-from tests.org import Org, add_member
-from tests.state_helpers import STATE_ENV, add_state_bucket, keys
+from tests.org import Org, add_member, fanout_context
+from tests.state_helpers import STATE_BUCKET, STATE_ENV, add_state_bucket, keys, record
 from tests.test_fanout import TIMER
 
 
@@ -39,41 +41,68 @@ def test_a_sweep_of_several_accounts_sends_one_digest_and_none_when_nothing_chan
     assert len(robot.messages) == 1 and again["notify"]["sent"] is False and again["notify"]["unchanged"] == 3
 
 
+def writes(cloud, since: int) -> list:
+    return [c.path for c in cloud.calls[since:] if c.endpoint == "PUT Object" and c.bucket == STATE_BUCKET]
+
+
+# The coordinator waits for its shards in real time (they run on the fake's threads).
+WAITING = {"sleep": time.sleep, "poll_seconds": 0.05}
+
+
 @pytest.mark.slow
-def test_a_fanned_out_sweep_sends_one_digest_from_its_last_shard_and_none_when_nothing_changed(cloud):
+def test_a_fanned_out_sweep_sends_one_digest_from_its_coordinator_and_an_unchanged_one_writes_two_objects(cloud):
     robot, env = blocked_everywhere(cloud)
     org = Org(cloud, {**env, "CI_UNBIND_FANOUT": "on", "CI_UNBIND_SHARD_SIZE": "1"})
     org.deploy()
-    skip = SkipClock()
-    report = org(TIMER, clock=skip.clock, sleep=skip.sleep)
+    report = org(TIMER, **WAITING)
     workers = org.worker_reports()
-    assert len(workers) == len(report["fanout"]["shards"]) == 6
+    assert len(workers) == len(report["fanout"]["shards"]) == 6 and report["fanout"]["finished"] is True
     assert len(robot.messages) == 1
-    senders = [w for w in workers if w.get("notify", {}).get("sent")]
-    assert len(senders) == 1 and senders[0]["notify"]["sweep"] == report["run_id"]
-    assert all(w["notify"].get("sweep") == report["run_id"] for w in workers)
+    assert report["notify"]["sent"] is True and report["notify"]["sweep"] == report["run_id"]
+    assert not [w for w in workers if w.get("notify", {}).get("sent")]  # the shards send nothing
+    assert report["sweep"] == {"recorded": 6, "quiet": 0, "missing": 0}
     text = str(robot.messages[0])
     assert "blocked-1250000101" in text and "blocked-1250000102" in text and f"own-blocked-{APPID}" in text
 
-    second = org(TIMER, context=None, clock=skip.clock, sleep=skip.sleep)
-    org.worker_reports()
-    assert second["ok"] is True
+    before = len(cloud.calls)
+    second = org(TIMER, **WAITING)
+    again = org.worker_reports()[6:]
+    assert second["ok"] is True and second["sweep"] == {"recorded": 0, "quiet": 6, "missing": 0}
     assert len(robot.messages) == 1  # three blocked buckets, as before: nothing to say
+    # Nothing new: the shards wrote nothing; the coordinator its sweep's mark and its record.
+    assert all(w["sweep"]["recorded"] is False for w in again) and len(again) == 6
+    written = writes(cloud, before)
+    assert len(written) == 2 and any(p.endswith("sweeps/last.json") for p in written), written
 
 
 @pytest.mark.slow
-def test_a_sweep_whose_shard_never_recorded_is_told_by_the_next_coordinator(cloud):
+def test_a_shard_that_never_started_is_in_the_sweeps_one_digest(cloud):
     robot, env = blocked_everywhere(cloud, members=1)
     org = Org(cloud, {**env, "CI_UNBIND_FANOUT": "on", "CI_UNBIND_SHARD_SIZE": "1"})
     org.deploy()
-    cloud.inject("scf:Invoke", after=2, status=500, code="InternalError")  # the third shard never starts
-    skip = SkipClock()
-    first = org(TIMER, clock=skip.clock, sleep=skip.sleep)
+    cloud.inject("scf:Invoke", after=2, times=1, status=500, code="InternalError")  # the third never starts
+    first = org(TIMER, **WAITING)
     org.worker_reports()
-    assert first["ok"] is False and len(robot.messages) == 0  # the sweep is not complete: no one sends
-    cloud.clear_faults()
-    org(TIMER, clock=skip.clock, sleep=skip.sleep)
-    # The second coordinator sent what the first sweep left, saying a shard is missing
-    assert len(robot.messages) >= 1
-    assert "shards" in str(robot.messages[0]) or "shard" in str(robot.messages[0])
-    assert [k for k in keys(cloud, "sweeps/") if k.endswith("digest.json")]
+    assert first["ok"] is False and first["sweep"]["missing"] == 1 and len(robot.messages) == 1
+    assert "shards_missing" in str(robot.messages[0]) or "shard" in str(robot.messages[0])
+
+
+@pytest.mark.slow
+def test_a_sweep_its_coordinator_could_not_wait_for_is_finished_by_the_next(cloud):
+    robot, env = blocked_everywhere(cloud, members=1)
+    org = Org(cloud, {**env, "CI_UNBIND_FANOUT": "on", "CI_UNBIND_SHARD_SIZE": "1"})
+    org.deploy()
+    cloud.scf.hold()  # the shards are accepted and wait: the coordinator's time runs out first
+    skip = SkipClock()
+    first = org(TIMER, clock=skip.clock, sleep=skip.sleep, context=fanout_context(time_limit_in_ms=60000))
+    assert first["fanout"]["finished"] is False and "sweep" not in first and not robot.messages
+    cloud.scf.release()
+    org.worker_reports()
+    assert not robot.messages  # the shards leave their records; the digest is the coordinator's
+    second = org(TIMER, **WAITING, context=fanout_context(request_id="second-sweep"))
+    assert second["last_sweep"]["run_id"] == first["run_id"] and second["last_sweep"]["recorded"] == 4
+    assert len(robot.messages) == 1 and "blocked-1250000101" in str(robot.messages[0])
+    # The first coordinator's record now says how its shards ended, for `history`.
+    (record_key,) = [k for k in keys(cloud, "runs/") if k.endswith(f"-{first['run_id']}.json")]
+    stored = record(cloud, record_key)
+    assert stored["fanout"]["finished"] is True and {s["status"] for s in stored["fanout"]["shards"]} == {"FINISHED"}

@@ -1,7 +1,8 @@
 """History of fanned-out sweeps: a coordinator's run and the runs of all its shards, shown as one.
 
-Each shard's invocation stores its own report (it carries `shard.coordinator_run_id`); the
-coordinator's report lists its shards under `fanout`. `group` folds them into one run whose
+Each shard's invocation with news stores its own report (it carries `shard.coordinator_run_id`);
+one with nothing new stores none, and its coordinator marks it `quiet`. The coordinator's report
+lists its shards under `fanout`. `group` folds them into one run whose
 summary and results are the shards', with the coordinator's own fields (ok, errors, shards that
 never started) kept. A shard whose coordinator's report is missing still gathers under its id.
 """
@@ -70,7 +71,9 @@ def group(reports: list) -> list:
         run["shard_runs"].sort(key=lambda s: s.get("index", 0))
         expected = len(run["fanout"].get("shards", [])) if run.get("coordinator") else None
         run["shards_reported"] = len(run["shard_runs"])
+        # A shard that ended with nothing new wrote nothing; its coordinator marked it `quiet`.
+        run["shards_quiet"] = sum(1 for s in run["fanout"].get("shards", []) if s.get("quiet"))
         if expected is not None and run["shards_reported"] < sum(1 for s in run["fanout"]["shards"]
-                                                                  if s.get("dispatched")):
+                                                                  if s.get("dispatched") and not s.get("quiet")):
             run["ok"] = False  # a shard that started has not (yet) stored its report
     return out

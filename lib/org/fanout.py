@@ -5,7 +5,8 @@ The coordinator decides and unbinds nothing. It keeps at most CI_UNBIND_MAX_INVO
 running, asking SCF (GetAsyncEventStatus) when one ends before starting the next, and stops starting
 shards at its own time budget. A shard it could not start is reported with its buckets; the next
 sweep finds those buckets again. A shard it lost sight of (a status it could not read) still counts
-as running: the limit is never exceeded on a guess.
+as running: the limit is never exceeded on a guess. With a state bucket it then waits for its
+shards to end and finishes the sweep (lib/org/sweepnotify.py): one index merge, one digest.
 """
 
 import os
@@ -29,6 +30,9 @@ from .access import Access, region_of, role_error
 POLL_SECONDS = 2.0
 DEFAULT_LIMIT = 900.0
 DISCOVERY_THREADS = 8
+# Kept from the coordinator's time for the sweep's end: finding the shards' records, the index
+# merge, the digest (3 s) and its own record.
+FINISH_SECONDS = 15.0
 
 
 def cut(refs: list, size: int) -> list[list]:
@@ -104,6 +108,7 @@ class Dispatcher:
         self._poll, self._deadline = poll, deadline
         self._per_account = per_account or {}
         self._ended: dict = {}  # account -> when its shards were last seen ending
+        self.running: dict = {}  # request id -> entry, of the shards not yet seen to end
         self.invocations = 0
         self.status_calls = 0
 
@@ -139,7 +144,7 @@ class Dispatcher:
 
     def run(self, entries: list[dict], events: list[dict]) -> None:
         pending = deque(zip(entries, events))
-        running: dict = {}
+        running = self.running
         while pending:
             if self._past():
                 break
@@ -161,6 +166,13 @@ class Dispatcher:
             running[entry["request_id"]] = entry
         for entry, event in pending:
             entry.update(dispatched=False, reasons=[{"code": "deadline"}], bucket_list=event["buckets"])
+
+    def wait(self, until: float) -> bool:
+        """Wait for the started shards to end, until `until`; whether they all did."""
+        while self.running and self._clock() < until:
+            self._sleep(min(self._poll, max(until - self._clock(), 0.0)))
+            self._refresh(self.running)
+        return not self.running
 
 
 def _discover(access: Access, connect_fn, settings, name: str) -> dict:
@@ -215,58 +227,81 @@ def _coordinate(trigger, context, settings, access, connect_fn, log, started, ru
               for i, (account, refs) in enumerate(plans)]
 
     error = None
-    last_sweep = None
+    last_sweep, sweep, finished = None, None, None
     target = function_of(context)
     dispatcher = None
+    now = runner_options.get("now", utc_now)
     # The state bucket is checked before any shard starts: in live mode a shard would refuse to
-    # unbind without it anyway, and the coordinator's own report is stored there.
-    state = open_state(settings, connect_fn(settings).clients, run_id, time_limit(context),
-                       runner_options.get("now", utc_now))
-    state_error = state.check()
+    # unbind without it anyway, and the coordinator's own report is stored there. No start record:
+    # the sweep's mark is the coordinator's first write (an unchanged sweep writes two objects).
+    state = open_state(settings, connect_fn(settings).clients, run_id, time_limit(context), now)
+    state_error = state.check(write_start=False)
+    stateful = bool(settings.state_bucket) and state_error is None
     if plans and not settings.dry_run and not settings.state_bucket:
         # The sweep's cap and its one digest are kept across shards in the state bucket, and a
         # shard's lease is what stops two of them unbinding one bucket: a live fan-out needs it.
         error = {"code": "state_required", "message": "a live fan-out (CI_UNBIND_FANOUT=on, CI_UNBIND_DRY_RUN=false) "
                  "needs a state bucket: set CI_UNBIND_STATE_BUCKET and CI_UNBIND_STATE_REGION"}
-        for entry, event in zip(entries, events):
-            entry.update(dispatched=False, reasons=[error], bucket_list=event["buckets"])
     elif plans and state_error is not None and not settings.dry_run:
         error = state_error
-        for entry, event in zip(entries, events):
-            entry.update(dispatched=False, reasons=[error], bucket_list=event["buckets"])
     elif plans and target is None:
         error = {"code": "fanout_unavailable",
                  "message": "the SCF context names no valid function, namespace, version and region to invoke"}
-        for entry, event in zip(entries, events):
-            entry.update(dispatched=False, reasons=[error], bucket_list=event["buckets"])
     elif plans:
-        if settings.state_bucket and state_error is None:
-            # The last sweep's digest, if none of its shards could send it; then this sweep is the last.
-            from .sweepnotify import before_sweep
+        from .sweepnotify import before_sweep, finish, mark
 
-            last_sweep = before_sweep(notifications.usable_store(state), settings, run_id, len(plans), settings.dry_run,
-                                      sleep=sleep, monotonic=clock)
         invoker = invoker_factory(settings.credentials, target.pop("region"), **target, clock=clock, sleep=sleep)
         # Without a limit in the context, SCF's longest for an event function: never wait forever.
         limit = time_limit(context) or DEFAULT_LIMIT
         deadline = started + max(limit - margin_for(limit), 0.0)
-        dispatcher = Dispatcher(invoker, settings.fanout.max_invocations, clock, sleep,
-                                runner_options.get("poll_seconds", POLL_SECONDS), deadline, running)
-        dispatcher.run(entries, events)
+        begun = now()
+        if stateful:
+            # The last sweep's end, if its coordinator could not see it through; then this one's mark.
+            last_sweep = before_sweep(state, settings, invoker.status, begun, sleep=sleep, monotonic=clock)
+            try:
+                mark(state, run_id, len(plans), settings.dry_run, state.run_key, begun)
+            except Exception as exc:  # a StateError: the role cannot write, or the bucket failed
+                stateful = False
+                if not settings.dry_run:
+                    error = exc.as_reason() if hasattr(exc, "as_reason") else {
+                        "code": "state_unavailable", "message": f"{type(exc).__name__}: {exc}"[:300]}
+        if error is None:
+            dispatcher = Dispatcher(invoker, settings.fanout.max_invocations, clock, sleep,
+                                    runner_options.get("poll_seconds", POLL_SECONDS), deadline, running)
+            dispatcher.run(entries, events)
+            if stateful:
+                finished = dispatcher.wait(deadline - FINISH_SECONDS)
+                if finished:
+                    try:
+                        sweep = finish(state, settings, run_id, entries, begun, now(), settings.dry_run,
+                                       sleep=sleep, monotonic=clock, deadline=deadline)
+                    except Exception as exc:
+                        why = exc.as_reason().get("message") if hasattr(exc, "as_reason") else f"{type(exc).__name__}: {exc}"
+                        sweep = {"failed": True, "error": f"finishing the sweep failed: {why}"[:300]}
+    if error is not None:
+        for entry, event in zip(entries, events):
+            entry.update(dispatched=False, reasons=[error], bucket_list=event["buckets"])
 
     accounts = [{"account": item["account"], "ok": item["ok"], "buckets": len(item.get("refs", [])),
                  **({"discovery": item["discovery"]} if "discovery" in item else {}),
                  **({"error": item["error"]} if "error" in item else {})} for item in found]
     ok = (error is None and all(a["ok"] for a in accounts)
           and all(e.get("dispatched") and e.get("status") not in ("FAILED", "ABORTED") for e in entries))
-    report = reports.build(trigger.kind, settings.dry_run, run_id, [], error=error,
-                           fanout={"accounts": accounts, "shards": entries,
-                                   "invocations": dispatcher.invocations if dispatcher else 0,
-                                   "status_calls": dispatcher.status_calls if dispatcher else 0})
+    fanout = {"accounts": accounts, "shards": entries, "invocations": dispatcher.invocations if dispatcher else 0,
+              "status_calls": dispatcher.status_calls if dispatcher else 0}
+    if finished is not None:
+        fanout["finished"] = finished  # False: the next coordinator finishes this sweep
+    report = reports.build(trigger.kind, settings.dry_run, run_id, [], error=error, fanout=fanout)
     report["ok"] = ok
     if last_sweep is not None:
-        report["last_sweep_notify"] = last_sweep
-    if not ok and not any(e.get("dispatched") for e in entries):
+        report["last_sweep"] = last_sweep
+    if sweep is not None:
+        if "notify" in sweep:
+            report["notify"] = sweep.pop("notify")
+            ok = ok and not (report["notify"].get("failed") or report["notify"].get("state_error"))
+        report["sweep"] = sweep
+        report["ok"] = ok = ok and not sweep.get("failed")
+    if not ok and sweep is None and not any(e.get("dispatched") for e in entries):
         # No shard will say anything: the coordinator's own failure is the sweep's one digest.
         report = notifications.attach(report, settings, state, sleep=sleep, monotonic=clock)
     report["elapsed_ms"] = int((clock() - started) * 1000)

@@ -1,70 +1,38 @@
-"""One sweep, one digest: a fanned-out or multi-account sweep notifies once, for all its parts.
+"""One sweep, one digest, and an unchanged sweep that writes next to nothing.
 
 A sweep over member accounts within one invocation sends its digest when every account is done
-(`lib/org/members.py`). A fan-out cannot: the coordinator does not wait for its shards. So each
-shard, once its run is recorded, leaves its part in the state bucket (`sweeps/<run>/shard-<i>.json`:
-what a digest may list, never the skipped or deferred buckets) and counts the parts there; the
-shard that finds all `of` of them claims `sweeps/<run>/digest.json` (create-if-absent, so exactly one
-claims it) and sends the sweep's digest. A sweep whose shards did not all record (one was never
-started, or died) is finished by the next coordinator: it claims the last sweep's digest if no one
-did and sends what its shards left, saying how many are missing.
+(`lib/org/members.py`). A fan-out's coordinator sees its sweep through:
 
-Quiet when nothing changed holds across accounts and shards, since the one digest goes through
-the same record of what was last notified as a single run's.
+- it marks the sweep (`sweeps/last.json`: its run id, shard count, where its record will go), which
+  is also its first write to the state bucket, then starts the shards and waits for them to end;
+- a shard with news (a bucket written, a bucket a digest would list, anything not ok) writes its
+  run record, with its new index entries and its heads-up buckets; a shard with nothing new writes
+  nothing at all;
+- when every shard has ended, the coordinator finds their records (`runs/<day>/`, by the shards'
+  request ids), merges their index entries once, and sends the sweep's one digest. A shard that
+  ended (SCF says FINISHED) without a record had nothing new; one that failed, or never started,
+  is missing, and the digest says so;
+- a coordinator whose time ran out first leaves that to the next one, which finds the last sweep
+  through its mark and finishes it (asking SCF how the shards ended) before starting its own.
+
+Quiet when nothing changed holds across accounts and shards: the one digest goes through the same
+record of what was last notified as a single run's, and a digest sent twice says nothing new the
+second time.
 """
 
-import re
 from collections import Counter
-from typing import Optional
+from datetime import datetime, timedelta
+from typing import Callable, Optional
 
 from .. import notify as notifications
+from ..clock import iso_utc
+from ..cloud.scf import FINAL_STATES
 from ..decide import OUTCOMES
-from ..state.history import merge_index
+from ..state.history import RUNS, merge_index, safe_id
 
 PREFIX = "sweeps/"
 LAST = f"{PREFIX}last.json"
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
-_PART_RE = re.compile(r"shard-(?P<i>[0-9]{6})\.json")
-
-
-def _folder(run_id: str) -> str:
-    return f"{PREFIX}{_UNSAFE.sub('_', str(run_id))[:100]}/"
-
-
-def part_key(run_id: str, index: int) -> str:
-    return f"{_folder(run_id)}shard-{index:06d}.json"
-
-
-def claim_key(run_id: str) -> str:
-    return f"{_folder(run_id)}digest.json"
-
-
-def part_of(report: dict, account: str) -> dict:
-    """What a shard leaves for the sweep's digest: its verdict, counts, and the buckets a digest
-    may name (a skipped bucket only with a heads-up)."""
-    keep = [{**r, "account": account} for r in report.get("results", [])
-            if r.get("outcome") not in ("skipped", "deferred") or notifications_heads_up(r)]
-    part = {k: report[k] for k in ("ok", "dry_run", "summary", "shard", "error", "state") if k in report}
-    return {**part, "results": keep}
-
-
-def notifications_heads_up(result: dict) -> bool:
-    return any(isinstance(r, dict) and r.get("heads_up") for r in result.get("reasons") or [])
-
-
-def combined(run_id: str, parts: list, of: int, dry_run: bool) -> dict:
-    """The sweep's report as one digest sees it: every part's buckets and counts, `ok` only when
-    every shard recorded and was ok."""
-    counts: Counter = Counter()
-    results = []
-    for part in parts:
-        counts.update({o: n for o, n in (part.get("summary") or {}).items() if isinstance(n, int)})
-        results.extend(part.get("results") or [])
-    report = {"ok": len(parts) == of and all(p.get("ok") for p in parts), "trigger": "timer", "dry_run": dry_run,
-              "run_id": run_id, "summary": {o: counts[o] for o in OUTCOMES if counts[o]}, "results": results}
-    if len(parts) < of:
-        report["error"] = {"code": "shards_missing", "message": f"{of - len(parts)} of {of} shards recorded no result"}
-    return report
+_DAYS_AT_MOST = 3
 
 
 def _objects(store):
@@ -72,81 +40,160 @@ def _objects(store):
     return getattr(store, "store", store)
 
 
-def _parts(store, run_id: str) -> list:
-    store = _objects(store)
-    found = []
-    for info in store.list(_folder(run_id)):
-        if _PART_RE.fullmatch(info.key.rsplit("/", 1)[-1]):
-            part = store.get_json(info.key)
-            if isinstance(part, dict):
-                found.append(part)
-    return found
+def heads_up(result: dict) -> bool:
+    return any(isinstance(r, dict) and r.get("heads_up") for r in result.get("reasons") or [])
 
 
-def _merged_index(parts: list) -> dict:
-    delta: dict = {}
-    for part in parts:
-        if isinstance(part.get("index"), dict):
-            delta.update(part["index"])
-    return delta
+def _notify_news(report: dict, settings, store) -> bool:
+    """Whether the sweep's digest would list any of this shard's buckets."""
+    if not settings.notify.enabled:
+        return False
+    from ..notify import changes  # loaded only when notifications are on
+
+    try:
+        previous = changes.LastNotified(store).load()
+    except Exception:  # it cannot tell: news, then
+        return True
+    chosen, _unchanged = changes.select(report, settings.notify, previous)
+    return bool(chosen)
 
 
 def after_shard(report: dict, state, settings, shard, **options) -> dict:
-    """A shard's end: leave its part (its buckets for the digest, its new index entries), and if it
-    is the last of its sweep, merge the sweep's index entries (one writer: no lost updates) and
-    send the sweep's digest. Never raises: a failure is the shard report's `notify` entry (or its
-    state failures) and makes it not ok."""
+    """A shard's end: its run record when it has news, nothing when it has none; the digest is the
+    coordinator's. Never raises: a failure to record is the report's state failure and makes it
+    not ok."""
     store = notifications.usable_store(state)
-    if store is None:  # no state bucket to meet in: each shard says its own (the old way)
+    if store is None or not getattr(state, "sweep_part", False):
+        # No state bucket to meet in (a dry run), or one that failed: the shard says its own.
         return notifications.attach(report, settings, state, **options)
     run_id = shard.coordinator_run_id
-    objects = _objects(store)
-    try:
-        objects.put_json(part_key(run_id, shard.index),
-                         {**part_of(report, shard.account), "index": getattr(state, "index_delta", None) or {}})
-        parts = _parts(objects, run_id)
-        last = len(parts) >= shard.of and objects.create_json(claim_key(run_id), {"by": report.get("run_id")})
-        if last:
-            merge_index(objects, _merged_index(parts))
-    except Exception as exc:
-        why = exc.as_reason() if hasattr(exc, "as_reason") else f"{type(exc).__name__}: {exc}"
-        failure = f"recording the shard for its sweep failed: {why}"[:300]
-        if settings.notify.enabled:
-            report["notify"] = {"sent": False, "failed": True, "sweep": run_id, "error": failure}
-        report.setdefault("state", {}).setdefault("failures", []).append({"what": "sweep", "message": failure})
-        report["ok"] = False
-        return report
-    if not settings.notify.enabled:
-        return report
-    if not last:
-        report["notify"] = {"sent": False, "failed": False, "error": None, "sweep": run_id,
-                            "parts": len(parts), "of": shard.of}
-        return report
-    sweep = notifications.attach(combined(run_id, parts, shard.of, report.get("dry_run", True)), settings, state,
-                                 **options)
-    report["notify"] = {**sweep.get("notify", {}), "sweep": run_id}
-    if report["notify"].get("failed") or report["notify"].get("state_error"):
-        report["ok"] = False
+    delta = state.index_delta or {}
+    news = not report.get("ok") or bool(delta) or _notify_news(report, settings, store)
+    report["sweep"] = {"run_id": run_id, "recorded": news}
+    if news:
+        extra = {"index": delta, "heads_up": [r for r in report.get("results", [])
+                                              if r.get("outcome") in ("skipped", "deferred") and heads_up(r)]}
+        failure = state.write_run(report, extra)
+        if failure is not None:
+            report.setdefault("state", {}).setdefault("failures", []).append(failure)
+            report["ok"] = False
+            report["sweep"]["recorded"] = False
     return report
 
 
-def before_sweep(store, settings, run_id: str, of: int, dry_run: bool, **options) -> Optional[dict]:
-    """A coordinator's start: finish the last sweep's digest if none of its shards could, and note
-    this sweep as the last. The notify outcome of the last sweep's digest, if one was sent."""
-    out = None
-    objects = _objects(store)
+def mark(store, run_id: str, of: int, dry_run: bool, record_key: str, at: datetime) -> None:
+    """Note this sweep as the last: where its coordinator's record will be. Raises StateError."""
+    _objects(store).put_json(LAST, {"run_id": run_id, "of": of, "dry_run": dry_run, "record": record_key,
+                                    "started_at": iso_utc(at)})
+
+
+def _days(since: datetime, now: datetime) -> list:
+    first = max(since.date(), now.date() - timedelta(days=_DAYS_AT_MOST - 1))
+    return [first + timedelta(days=n) for n in range((now.date() - first).days + 1)]
+
+
+def _records(objects, request_ids: set, since: datetime, now: datetime) -> dict:
+    """The shards' run records, by request id: their keys end in the shard's request id."""
+    wanted = {f"{safe_id(rid)}.json": rid for rid in request_ids}
+    found = {}
+    for day in _days(since, now):
+        for info in objects.list(f"{RUNS}{day:%Y/%m/%d}/"):
+            rid = wanted.get(info.key.rsplit("/", 1)[-1][len("HHMMSS-"):])
+            if rid is not None:
+                record = objects.get_json(info.key)
+                if isinstance(record, dict) and not record.get("unfinished"):
+                    found[rid] = record
+    return found
+
+
+def combined(run_id: str, records: list, missing: int, of: int, dry_run: bool, partial: bool) -> dict:
+    """The sweep's report as one digest sees it: every recorded shard's buckets and counts; `ok`
+    only when no shard is missing and every record was ok. `partial`: some shards had nothing new,
+    so their buckets are not here (and the record of what was notified keeps them)."""
+    counts: Counter = Counter()
+    results = []
+    for record in records:
+        account = (record.get("shard") or {}).get("account")
+        counts.update({o: n for o, n in (record.get("summary") or {}).items() if isinstance(n, int)})
+        results.extend({**r, "account": account} for r in [*(record.get("results") or []),
+                                                           *(record.get("heads_up") or [])])
+    report = {"ok": not missing and all(r.get("ok") for r in records), "trigger": "timer", "dry_run": dry_run,
+              "run_id": run_id, "summary": {o: counts[o] for o in OUTCOMES if counts[o]}, "results": results}
+    if partial:
+        report["partial"] = True
+    if missing:
+        report["error"] = {"code": "shards_missing",
+                           "message": f"{missing} of {of} shards failed, never started or never ended"}
+    return report
+
+
+def finish(state, settings, run_id: str, entries: list, since: datetime, now: datetime, dry_run: bool,
+           **options) -> dict:
+    """Every shard has ended (or will not): merge the shards' index entries, send the sweep's digest.
+    Marks each entry `recorded` or `quiet`; returns what the sweep's end did. Raises StateError."""
+    objects = _objects(state)
+    ids = {e["request_id"] for e in entries if e.get("request_id")}
+    records = _records(objects, ids, since, now) if ids else {}
+    quiet = 0
+    for entry in entries:
+        if entry.get("request_id") in records:
+            entry["recorded"] = True
+        elif entry.get("status") == "FINISHED":
+            entry["quiet"] = True  # ended well and had nothing new: it wrote nothing
+            quiet += 1
+    missing = len(entries) - len(records) - quiet
+    delta: dict = {}
+    for record in records.values():
+        if isinstance(record.get("index"), dict):
+            delta.update(record["index"])
+    merge_index(objects, delta)
+    out = {"recorded": len(records), "quiet": quiet, "missing": missing}
+    if (records or missing) and settings.notify.enabled:
+        report = combined(run_id, list(records.values()), missing, len(entries), dry_run, partial=quiet > 0)
+        out["notify"] = {**notifications.attach(report, settings, state, **options).get("notify", {}),
+                         "sweep": run_id}
+    return out
+
+
+def before_sweep(state, settings, status: Callable[[str], str], now: datetime, **options) -> Optional[dict]:
+    """A coordinator's start: finish the last sweep if its coordinator could not, and write what
+    became of its shards into that coordinator's record (for `history`). What that did, or None.
+    Never raises."""
+    objects = _objects(state)
     try:
         last = objects.get_json(LAST)
-        if isinstance(last, dict) and isinstance(last.get("run_id"), str) and isinstance(last.get("of"), int) \
-                and last["of"] > 0 and objects.create_json(claim_key(last["run_id"]), {"by": run_id}):
-            parts = _parts(objects, last["run_id"])
-            merge_index(objects, _merged_index(parts))
-            if settings.notify.enabled:
-                report = combined(last["run_id"], parts, last["of"], bool(last.get("dry_run", True)))
-                out = notifications.attach(report, settings, store, **options).get("notify")
-        if of:
-            objects.put_json(LAST, {"run_id": run_id, "of": of, "dry_run": dry_run})
+        if not (isinstance(last, dict) and isinstance(last.get("record"), str) and isinstance(last.get("run_id"), str)):
+            return None
+        record = objects.get_json(last["record"])
+        fanout = record.get("fanout") if isinstance(record, dict) else None
+        if isinstance(fanout, dict) and fanout.get("finished"):
+            return None
+        since = _when(last.get("started_at"), now)
+        if not isinstance(fanout, dict) or not isinstance(fanout.get("shards"), list):
+            # Its coordinator never recorded its end: which shards it started is not known.
+            of = last.get("of") if isinstance(last.get("of"), int) else 0
+            entries = [{"index": i} for i in range(of)]
+        else:
+            entries = [dict(e) for e in fanout["shards"] if isinstance(e, dict)]
+            for entry in entries:
+                if entry.get("request_id") and entry.get("status") not in FINAL_STATES:
+                    try:
+                        entry["status"] = status(entry["request_id"])
+                    except Exception:  # not known: the shard counts as missing
+                        entry["status"] = "UNKNOWN"
+        done = finish(state, settings, last["run_id"], entries, since, now, bool(last.get("dry_run", True)),
+                      **options)
+        if isinstance(fanout, dict):
+            objects.put_json(last["record"], {**record, "fanout": {**fanout, "shards": entries, "finished": True,
+                                                                   "finished_by": getattr(state, "run_id", None)}})
+        return {"run_id": last["run_id"], **done}
     except Exception as exc:
-        return {"sent": False, "failed": True,
-                "error": f"finishing the last sweep's digest failed: {type(exc).__name__}: {exc}"[:300]}
-    return out
+        why = exc.as_reason().get("message") if hasattr(exc, "as_reason") else f"{type(exc).__name__}: {exc}"
+        return {"failed": True, "error": f"finishing the last sweep failed: {why}"[:300]}
+
+
+def _when(text, default: datetime) -> datetime:
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return default - timedelta(days=1)

@@ -25,7 +25,7 @@ class _NoState:
 
     error = None
 
-    def check(self):
+    def check(self, write_start=True):
         return None
 
     def before_unbind(self, ref, ci, trace):

@@ -13,7 +13,7 @@ from ..cloud.errors import ApiError
 from ..decide import CAP, LEASE_HELD, MAX_PER_DAY, Decision
 from ..settings import Settings
 from .daycap import DayCap, sweep_cap
-from .history import needs_writing, read_index, record_run, run_key, start_record
+from .history import needs_writing, read_index, record_run, run_key, start_record, stored_run
 from .leases import Held, Lease, Leases, lease_seconds
 from .store import StateError, StateStore
 
@@ -44,21 +44,25 @@ class State:
         self.index: dict = {}                   # the latest outcomes' fingerprints, read once a run
         self.sweep_cap: Optional[DayCap] = None  # a fan-out shard's share of its sweep's cap
         # A fan-out shard's new index entries, merged once for its sweep (None: written by this run).
+        # A shard writes no start record, and its run record only when it has news (sweep_part).
         self.index_delta: Optional[dict] = None
         # Seconds left for the state's writes at the end of the run (None: not known); set by the run.
         self.time_left: Optional[Callable[[], Optional[float]]] = None
 
     # -- the API others call --------------------------------------------------------------------
-    def check(self) -> Optional[dict]:
+    def check(self, write_start: bool = True) -> Optional[dict]:
         """None when the state bucket can be relied on; else the run error (a reason dict).
 
         Reads the versioning, then writes the run's start record: the role can write, and a run
-        that dies is in the history."""
+        that dies is in the history. A fan-out's shard writes none (its coordinator proved the
+        role can write and lists the shards it started), nor its coordinator (its mark of the
+        sweep, lib/org/sweepnotify.py, is its first write): an unchanged sweep costs no write a shard."""
         try:
             self.store.check()
             now = self._now()
             key = run_key(self.run_id, now)
-            self.store.put_json(key, start_record(self.run_id, now))
+            if write_start and self.index_delta is None:
+                self.store.put_json(key, start_record(self.run_id, now))
             self._run_key = key
             self.index = read_index(self.store)
         except StateError as err:
@@ -83,12 +87,29 @@ class State:
         """Store a report (this run's goes over its start record) and each bucket's latest outcome."""
         key = self._run_key if report.get("run_id") == self.run_id else None
         return record_run(self.store, report, self._now(), self._workers, kind, key, self.index, self.time_left,
-                          self.index_delta)
+                          self.index_delta, write_run=not (self.sweep_part and key is not None))
 
     def share_sweep_cap(self, coordinator_run_id: str, cap: int) -> None:
         """This run is a shard of a fan-out: its unbinds also take the sweep's slots."""
         self.sweep_cap = sweep_cap(self.store, coordinator_run_id, cap)
         self.index_delta = {}
+
+    @property
+    def run_key(self) -> Optional[str]:
+        return self._run_key
+
+    @property
+    def sweep_part(self) -> bool:
+        return self.index_delta is not None
+
+    def write_run(self, report: dict, extra: dict) -> Optional[dict]:
+        """A shard's run record, with what its sweep needs (`extra`); the failure as a reason."""
+        try:
+            self.store.put_json(self._run_key or run_key(self.run_id, self._now()),
+                                {**stored_run(report, None, self._now()), **extra})
+        except StateError as err:
+            return {**err.as_reason(), "what": "run"}
+        return None
 
     def will_write(self, result: dict) -> bool:
         """Whether this result will cost a write of its own when the run ends."""
@@ -160,6 +181,8 @@ class State:
             report.setdefault("error", self.error)
             report["ok"] = False
             return report
+        # A shard's own record is written after, by its sweep's part (lib/org/sweepnotify.py),
+        # and only when it has news.
         failures = self.failures + self.record_run(report)
         if failures:
             report["state"]["failures"] = failures

@@ -9,6 +9,7 @@ request did too. Every invocation, shard and account that shares the state bucke
 import re
 import threading
 import uuid
+import zlib
 from datetime import datetime
 from typing import Callable, Optional
 
@@ -61,9 +62,11 @@ class DayCap:
             if m:
                 taken.add(int(m.group("k")))
         token = uuid.uuid4().hex
-        for k in range(1, self.max_per_day + 1):
-            if k in taken:
-                continue
+        free = [k for k in range(1, self.max_per_day + 1) if k not in taken]
+        # Each claimer starts at a slot of its bucket's own: concurrent shards that listed the same
+        # free slots seldom try the same one (a lost try is a write that takes nothing).
+        start = zlib.crc32(ref.bucket.encode()) % len(free) if free else 0
+        for k in free[start:] + free[:start]:
             record = {"day": day, "slot": k, "run_id": run_id, "bucket": ref.bucket, "region": ref.region,
                       "token": token, "taken_at": iso_utc(now)}
             key = f"{folder}slot-{k:06d}.json"

@@ -139,12 +139,13 @@ def _summarised(failures: list) -> list:
 def record_run(store: StateStore, report: dict, at: datetime, workers: int = 8,
                kind: Optional[str] = None, key: Optional[str] = None, index: Optional[dict] = None,
                time_left: Optional[Callable[[], Optional[float]]] = None,
-               index_delta: Optional[dict] = None) -> list[dict]:
+               index_delta: Optional[dict] = None, write_run: bool = True) -> list[dict]:
     """Write what changed: each bucket whose outcome is news (against `index`, read once by the
     caller), then the run (over its start record when `key` is that record's), then the index.
     `time_left` (seconds, None when unknown) stops the bucket writes in time for the last two.
     With `index_delta` (a dict), the index is not written: its new entries go there, for one
-    writer to merge for a whole sweep (merge_index). The failures as reasons."""
+    writer to merge for a whole sweep (merge_index); without `write_run`, the run's record is left to
+    the caller (a fan-out's shard writes it only when it has news). The failures as reasons."""
     results = [r for r in report.get("results") or [] if needs_writing(r, index or {})]
     written, failures, skipped = [], [], []
 
@@ -166,10 +167,11 @@ def record_run(store: StateStore, report: dict, at: datetime, workers: int = 8,
             for got in pool.map(one, results):
                 (written if got.get("outcome") else skipped).append(got)
     failures += _summarised(skipped)
-    try:
-        store.put_json(key or run_key(str(report.get("run_id")), at), stored_run(report, kind, at))
-    except StateError as err:
-        failures.insert(0, {**err.as_reason(), "what": "run"})
+    if write_run:
+        try:
+            store.put_json(key or run_key(str(report.get("run_id")), at), stored_run(report, kind, at))
+        except StateError as err:
+            failures.insert(0, {**err.as_reason(), "what": "run"})
     delta = {index_key(r): {"fp": fingerprint(r), "outcome": r.get("outcome")} for r in written}
     if index_delta is not None:
         index_delta.update(delta)
@@ -185,7 +187,7 @@ def merge_index(store: StateStore, delta: dict) -> None:
     """Add entries to the index, read again just before the write. COS has no compare-and-swap, so
     two runs writing it at once can drop each other's entries (those buckets are then written once
     more by a later run, never left unwritten); a fan-out's shards avoid it by leaving their
-    entries for the one shard that sends the sweep's digest (lib/org/sweepnotify.py)."""
+    entries in their run records for the coordinator, which merges them once (lib/org/sweepnotify.py)."""
     if not delta:
         return
     latest = read_index(store)
