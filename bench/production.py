@@ -134,9 +134,7 @@ def sweep_once(number: int, settings, transport, out_dir: str) -> dict:
 
 
 def run(n: int, shards: int, latency: float, big: bool = True, **settings_env) -> dict:
-    # CI_UNBIND_SHARD_SIZE is at most 1,000 (a shard's event stays under SCF's 128 KB): 5,000
-    # buckets make 5 shards, not 4.
-    env = {**production_env(), "CI_UNBIND_FANOUT": "on", "CI_UNBIND_SHARD_SIZE": str(min(-(-n // shards), 1000)),
+    env = {**production_env(), "CI_UNBIND_FANOUT": "on", "CI_UNBIND_SHARD_SIZE": str(-(-n // shards)),
            **settings_env}
     settings = invocation.cold_start(env)
     if not hasattr(settings, "credentials"):

@@ -3,6 +3,7 @@ SCF invocations of this same function (the fake SCF runs them on its own pool of
 CI_UNBIND_MAX_INVOCATIONS at once, and a report of every shard."""
 
 import itertools
+import json
 import time
 
 import pytest
@@ -139,3 +140,20 @@ def test_a_context_with_unusable_names_dispatches_nothing(cloud):
         report = org(TIMER, context=fanout_context(**change))
         assert report["error"]["code"] == "fanout_unavailable", change
     assert cloud.count(endpoint="scf:Invoke") == 0
+
+
+def test_a_shard_is_cut_short_when_its_event_would_pass_what_scf_takes():
+    from lib.buckets import BucketRef
+    from lib.org.fanout import cut, shard_event
+
+    # The longest names COS allows, in the longest region name: 2,000 of them do not fit in 128 KB.
+    refs = [BucketRef("ap-southeast-3", f"{i:05d}" + "n" * 45 + "-1250000000") for i in range(2000)]
+    shards = cut(refs, 2000)
+    assert len(shards) > 1 and sum(len(s) for s in shards) == 2000
+    assert [r for s in shards for r in s] == refs
+    for i, part in enumerate(shards):
+        event = shard_event("qcs::cam::uin/100000000101:roleName/" + "r" * 128, "x" * 128, i, len(shards), part,
+                            True, {"max_rps": 1000, "max_per_run": 10000})
+        assert len(json.dumps(event).encode()) <= 128 * 1024
+    # Short names: the count is the limit.
+    assert [len(s) for s in cut([BucketRef("ap-guangzhou", f"b{i}-1250000000") for i in range(2500)], 1250)] == [1250, 1250]

@@ -20,9 +20,10 @@ def _role_arn_re() -> re.Pattern:
     return re.compile(r"qcs::cam::uin/(?P<uin>[1-9][0-9]{4,19}):roleName/(?P<name>[A-Za-z0-9+=,.@_-]{1,128})")
 
 
-# SCF takes at most 128 KB of ClientContext for an asynchronous invocation; a 1,000-bucket shard
-# of the longest names and regions stays below it.
-MAX_SHARD_SIZE = 1000
+# SCF takes at most 128 KB of ClientContext for an asynchronous invocation: the coordinator also
+# cuts a shard short when its event would pass that (lib/org/fanout.py, cut), so a shard of the
+# longest names holds fewer buckets than this.
+MAX_SHARD_SIZE = 2000
 
 
 class AccountsError(ValueError):

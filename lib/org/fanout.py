@@ -9,6 +9,7 @@ as running: the limit is never exceeded on a guess. With a state bucket it then 
 shards to end and finishes the sweep (lib/org/sweepnotify.py): one index merge, one digest.
 """
 
+import json
 import os
 import re
 import time
@@ -35,8 +36,23 @@ DISCOVERY_THREADS = 8
 FINISH_SECONDS = 15.0
 
 
-def cut(refs: list, size: int) -> list[list]:
-    return [refs[i:i + size] for i in range(0, len(refs), size)]
+# What of SCF's 128 KB a shard's bucket list may take: the rest is the shard block and the JSON around.
+EVENT_BUCKET_BYTES = 120 * 1024
+
+
+def cut(refs: list, size: int, max_bytes: int = EVENT_BUCKET_BYTES) -> list[list]:
+    """Shards of at most `size` buckets whose event lists take at most `max_bytes`."""
+    shards, current, used = [], [], 0
+    for ref in refs:
+        cost = len(json.dumps({"bucket": ref.bucket, "region": ref.region})) + 2  # ", " between entries
+        if current and (len(current) >= size or used + cost > max_bytes):
+            shards.append(current)
+            current, used = [], 0
+        current.append(ref)
+        used += cost
+    if current:
+        shards.append(current)
+    return shards
 
 
 def shard_event(account: str, run_id: str, index: int, of: int, refs, dry_run: bool,
