@@ -30,3 +30,8 @@ def record(cloud, key):
 def clean_bucket(cloud, name):
     cloud.add_bucket(name, REGION, tags={"ci-unbind": "true"})
     return name
+
+
+def put_record(cloud, key, value):
+    """An object in the state bucket, as an earlier run (or an older version) left it."""
+    cloud.objects.put(STATE_BUCKET, PREFIX + key, json.dumps(value).encode())

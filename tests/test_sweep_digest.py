@@ -3,12 +3,13 @@ multi-account sweep sends at most one digest covering every account and shard, a
 nothing changed since the last."""
 
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from tests.conftest import APPID, REGION, SkipClock
 from tests.org import Org, add_member, fanout_context
-from tests.state_helpers import STATE_BUCKET, STATE_ENV, add_state_bucket, keys, record
+from tests.state_helpers import STATE_BUCKET, STATE_ENV, add_state_bucket, keys, put_record, record
 from tests.test_fanout import TIMER
 
 
@@ -106,3 +107,24 @@ def test_a_sweep_its_coordinator_could_not_wait_for_is_finished_by_the_next(clou
     (record_key,) = [k for k in keys(cloud, "runs/") if k.endswith(f"-{first['run_id']}.json")]
     stored = record(cloud, record_key)
     assert stored["fanout"]["finished"] is True and {s["status"] for s in stored["fanout"]["shards"]} == {"FINISHED"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ago,told", [(timedelta(minutes=5), False), (timedelta(hours=2), True)])
+def test_a_sweep_whose_coordinator_never_recorded_its_end_is_told_once_it_cannot_be_running(cloud, ago, told):
+    robot, env = blocked_everywhere(cloud, members=1)
+    org = Org(cloud, {**env, "CI_UNBIND_FANOUT": "on", "CI_UNBIND_SHARD_SIZE": "1"})
+    org.deploy()
+    started = datetime.now(timezone.utc) - ago
+    put_record(cloud, "sweeps/last.json", {"run_id": "killed-coordinator", "of": 3, "dry_run": False,
+                                           "record": "runs/2026/01/01/000000-killed-coordinator.json",
+                                           "started_at": started.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    report = org(TIMER, **WAITING)
+    org.worker_reports()
+    texts = [str(m) for m in robot.messages]
+    # This sweep's own digest (its buckets are news) and, only when the last one cannot still be
+    # running, the last sweep's: three shards that never reported.
+    assert report["sweep"]["missing"] == 0 and len(texts) == 1 + told
+    assert ("last_sweep" in report) is told
+    if told:
+        assert report["last_sweep"]["run_id"] == "killed-coordinator" and report["last_sweep"]["missing"] == 3

@@ -33,6 +33,9 @@ from ..state.history import RUNS, merge_index, safe_id
 PREFIX = "sweeps/"
 LAST = f"{PREFIX}last.json"
 _DAYS_AT_MOST = 3
+# How long a coordinator that has not recorded its end may still be running: SCF's longest limit
+# for an event-triggered function, and a minute for two clocks.
+STILL_RUNNING_SECONDS = 960
 
 
 def _objects(store):
@@ -169,6 +172,8 @@ def before_sweep(state, settings, status: Callable[[str], str], now: datetime, *
         if isinstance(fanout, dict) and fanout.get("finished"):
             return None
         since = _when(last.get("started_at"), now)
+        if record is None and now - since < timedelta(seconds=STILL_RUNNING_SECONDS):
+            return None  # its coordinator may still be running: it finishes its own sweep
         if not isinstance(fanout, dict) or not isinstance(fanout.get("shards"), list):
             # Its coordinator never recorded its end: which shards it started is not known.
             of = last.get("of") if isinstance(last.get("of"), int) else 0
