@@ -101,7 +101,8 @@ def test_a_sweep_its_coordinator_could_not_wait_for_is_finished_by_the_next(clou
     org.worker_reports()
     assert not robot.messages  # the shards leave their records; the digest is the coordinator's
     second = org(TIMER, **WAITING, context=fanout_context(request_id="second-sweep"))
-    assert second["last_sweep"]["run_id"] == first["run_id"] and second["last_sweep"]["recorded"] == 4
+    (earlier,) = second["earlier_sweeps"]
+    assert earlier["run_id"] == first["run_id"] and earlier["recorded"] == 4
     assert len(robot.messages) == 1 and "blocked-1250000101" in str(robot.messages[0])
     # The first coordinator's record now says how its shards ended, for `history`.
     (record_key,) = [k for k in keys(cloud, "runs/") if k.endswith(f"-{first['run_id']}.json")]
@@ -116,15 +117,21 @@ def test_a_sweep_whose_coordinator_never_recorded_its_end_is_told_once_it_cannot
     org = Org(cloud, {**env, "CI_UNBIND_FANOUT": "on", "CI_UNBIND_SHARD_SIZE": "1"})
     org.deploy()
     started = datetime.now(timezone.utc) - ago
-    put_record(cloud, "sweeps/last.json", {"run_id": "killed-coordinator", "of": 3, "dry_run": False,
-                                           "record": "runs/2026/01/01/000000-killed-coordinator.json",
-                                           "started_at": started.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    put_record(cloud, "sweeps/last.json", {"sweeps": [{
+        "run_id": "killed-coordinator", "of": 3, "dry_run": False,
+        "record": "runs/2026/01/01/000000-killed-coordinator.json",
+        "started_at": started.strftime("%Y-%m-%dT%H:%M:%SZ")}]})
     report = org(TIMER, **WAITING)
     org.worker_reports()
     texts = [str(m) for m in robot.messages]
     # This sweep's own digest (its buckets are news) and, only when the last one cannot still be
     # running, the last sweep's: three shards that never reported.
     assert report["sweep"]["missing"] == 0 and len(texts) == 1 + told
-    assert ("last_sweep" in report) is told
+    assert ("earlier_sweeps" in report) is told
+    listed = [s["run_id"] for s in record(cloud, "sweeps/last.json")["sweeps"]]
     if told:
-        assert report["last_sweep"]["run_id"] == "killed-coordinator" and report["last_sweep"]["missing"] == 3
+        (earlier,) = report["earlier_sweeps"]
+        assert earlier["run_id"] == "killed-coordinator" and earlier["missing"] == 3
+        assert listed == [report["run_id"]]
+    else:  # still waited for, beside this sweep
+        assert listed == ["killed-coordinator", report["run_id"]]

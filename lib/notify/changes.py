@@ -44,14 +44,15 @@ def record(previous: Optional[dict], report: dict, settings, listed: list, now_i
 
     Listed buckets get their new fingerprint. A bucket this run saw that no longer belongs in a
     digest is forgotten, so that it is news again if it comes back. A sweep sees every tagged
-    bucket, so after one, buckets it did not see (untagged since) are forgotten too; not after a
-    `partial` one (a fan-out whose shards with nothing new left no results). A bucket counted in
-    the message's "and N more" is notified as much as one it names.
+    bucket, so after one, buckets it did not see (untagged since) are forgotten too. A fan-out's
+    digest lists only its shards with news: it names every bucket its shards saw (`present`), or
+    is `partial` and forgets nothing. A bucket counted in the message's "and N more" is notified
+    as much as one it names.
     """
     buckets = dict((previous or {}).get("buckets", {}))
     results = report.get("results", [])
     if report.get("trigger") == "timer" and not report.get("error") and not report.get("partial"):
-        present = {bucket_key(r) for r in results}
+        present = {bucket_key(r) for r in results} | set(report.get("present") or ())
         buckets = {k: v for k, v in buckets.items() if k in present}
     for result in results:
         if not digest.wanted(result, settings):

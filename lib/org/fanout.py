@@ -243,7 +243,7 @@ def _coordinate(trigger, context, settings, access, connect_fn, log, started, ru
               for i, (account, refs) in enumerate(plans)]
 
     error = None
-    last_sweep, sweep, finished = None, None, None
+    earlier_done, sweep, finished = None, None, None
     target = function_of(context)
     dispatcher = None
     now = runner_options.get("now", utc_now)
@@ -272,10 +272,10 @@ def _coordinate(trigger, context, settings, access, connect_fn, log, started, ru
         deadline = started + max(limit - margin_for(limit), 0.0)
         begun = now()
         if stateful:
-            # The last sweep's end, if its coordinator could not see it through; then this one's mark.
-            last_sweep = before_sweep(state, settings, invoker.status, begun, sleep=sleep, monotonic=clock)
+            # Earlier sweeps' ends, if their coordinators could not see them through; then this one's mark.
+            earlier_done, earlier = before_sweep(state, settings, invoker.status, begun, sleep=sleep, monotonic=clock)
             try:
-                mark(state, run_id, len(plans), settings.dry_run, state.run_key, begun)
+                mark(state, earlier, run_id, len(plans), settings.dry_run, state.run_key, begun)
             except Exception as exc:  # a StateError: the role cannot write, or the bucket failed
                 stateful = False
                 if not settings.dry_run:
@@ -288,12 +288,16 @@ def _coordinate(trigger, context, settings, access, connect_fn, log, started, ru
             if stateful:
                 finished = dispatcher.wait(deadline - FINISH_SECONDS)
                 if finished:
+                    # What the shards that ended saw, for the record of what was notified to forget the rest.
+                    present = [f"{b['region']}/{b['bucket']}" for e, ev in zip(entries, events)
+                               if e.get("status") == "FINISHED" for b in ev["buckets"]]
                     try:
-                        sweep = finish(state, settings, run_id, entries, begun, now(), settings.dry_run,
+                        sweep = finish(state, settings, run_id, entries, begun, now(), settings.dry_run, present,
                                        sleep=sleep, monotonic=clock, deadline=deadline)
-                    except Exception as exc:
+                    except Exception as exc:  # nothing was sent: the next coordinator finishes it
                         why = exc.as_reason().get("message") if hasattr(exc, "as_reason") else f"{type(exc).__name__}: {exc}"
                         sweep = {"failed": True, "error": f"finishing the sweep failed: {why}"[:300]}
+                        finished = False
     if error is not None:
         for entry, event in zip(entries, events):
             entry.update(dispatched=False, reasons=[error], bucket_list=event["buckets"])
@@ -309,8 +313,10 @@ def _coordinate(trigger, context, settings, access, connect_fn, log, started, ru
         fanout["finished"] = finished  # False: the next coordinator finishes this sweep
     report = reports.build(trigger.kind, settings.dry_run, run_id, [], error=error, fanout=fanout)
     report["ok"] = ok
-    if last_sweep is not None:
-        report["last_sweep"] = last_sweep
+    if earlier_done:
+        report["earlier_sweeps"] = earlier_done
+        if any(d.get("failed") or (d.get("notify") or {}).get("failed") for d in earlier_done):
+            report["ok"] = ok = False
     if sweep is not None:
         if "notify" in sweep:
             report["notify"] = sweep.pop("notify")

@@ -56,6 +56,8 @@ def run_shard(trigger: Trigger, context, settings: Settings, access: Access, con
                                 settings.dry_run, runs.secrets_of(settings))
         report["error"] = role_error(err)
         report["shard"] = shard.as_dict()
+        # No run, so no record for its coordinator to find: the shard says its own failure.
+        report = notifications.attach(report, settings, None, sleep=runner_options.get("sleep", time.sleep))
         reports.log_run(log, report)
         return report
     return runner.run(trigger, context, started=started)
