@@ -58,6 +58,21 @@ def context(sweep: int) -> dict:
             "tencentcloud_appid": APPID}
 
 
+STATE_KINDS = {"runs": "run records", "buckets": "bucket objects", "leases": "leases", "latest.json": "index",
+               "notify": "notified record", "days": "day slots"}
+
+
+def state_kind(bucket, path: str):
+    """What kind of state object a call was on (its key's first part under the prefix), else None."""
+    if bucket != STATE_BUCKET:
+        return None
+    parts = path.strip("/").split("/")[1:]  # less the prefix
+    if parts[:1] == ["sweeps"]:
+        return {"last.json": "sweep mark"}.get(parts[1] if len(parts) > 1 else "",
+                                               "sweep slots" if "cap" in parts else "sweep claim")
+    return STATE_KINDS.get(parts[0] if parts else "", "other")
+
+
 def build(n: int, env: dict, address: str, latency: float, out_dir: str):
     """The fake cloud, with this function deployed on its SCF: each invocation a worker process."""
     kinds = {f"b{i:05d}-{APPID}": kind_of(i, POPULATION) for i in range(n)}
@@ -77,7 +92,8 @@ def build(n: int, env: dict, address: str, latency: float, out_dir: str):
         return json.loads(done.stdout)["report"]
 
     def make() -> FakeCloud:
-        cloud = FakeCloud(appid=APPID, secret_id=SECRET_ID, secret_key=SECRET_KEY, call_log=CallLog.counting(group))
+        cloud = FakeCloud(appid=APPID, secret_id=SECRET_ID, secret_key=SECRET_KEY,
+                          call_log=CallLog.counting(group, key_group=state_kind))
         populate(cloud, n, POPULATION)
         cloud.add_bucket(STATE_BUCKET, REGION, ci_status="off")
         cloud.add_robot("wecom", key=ROBOT_KEY)
@@ -119,6 +135,8 @@ def sweep_once(number: int, settings, transport, out_dir: str) -> dict:
     groups = diff({f"{g}|{e}": c for (g, e), c in after["by_group"].items()},
                   {f"{g}|{e}": c for (g, e), c in before["by_group"].items()})
     endpoints = diff(after["counts_by_endpoint"], before["counts_by_endpoint"])
+    written = diff({k: c for (k, e), c in after["by_key"].items() if e == "PUT Object"},
+                   {k: c for (k, e), c in before["by_key"].items() if e == "PUT Object"})
     summary: dict = {}
     for w in workers:
         for outcome, count in w["report"]["summary"].items():
@@ -127,6 +145,7 @@ def sweep_once(number: int, settings, transport, out_dir: str) -> dict:
             "shard_walls_s": [w["wall_s"] for w in workers], "shards": len(shards),
             "shards_ok": all(w["report"]["ok"] for w in workers), "summary": summary,
             "state_writes": sum(c for k, c in groups.items() if k.startswith("state|") and k.endswith("PUT Object")),
+            "state_writes_by_kind": dict(sorted(written.items(), key=lambda kv: -kv[1])),
             "digests": endpoints.get("robot:wecom", 0),
             "peak_1s_requests": max_in_window(stamps), "handshakes": sum(w["handshakes"] for w in workers),
             "shard_peak_rss_mb": max((w["peak_rss_mb"] for w in workers), default=0),
@@ -189,6 +208,9 @@ def page(r: dict) -> str:
     for name, value, target, met in rows:
         mark = "" if met is None else ("  met" if met else "  NOT MET")
         out.append(f"{name:44} {value:>10}   target {target}{mark}")
+    for sweep, label in ((f, "first sweep"), (s, "unchanged sweep")):
+        kinds = ", ".join(f"{k} {v}" for k, v in sweep["state_writes_by_kind"].items()) or "none"
+        out.append(f"state objects written, {label}, by kind: {kinds}")
     return "\n".join(out)
 
 

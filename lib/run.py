@@ -233,7 +233,8 @@ class Runner:
         self.state = open_state(self.settings, self.cloud.clients, run_id, time_limit(context), self._now,
                                 self.cloud.retry)
         if trigger.shard is not None and trigger.kind == "manual":  # a fan-out's shard
-            self.state.share_sweep_cap(trigger.shard.coordinator_run_id, self.settings.max_per_run)
+            shard = trigger.shard
+            self.state.share_sweep_cap(shard.coordinator_run_id, self.settings.max_per_run, shard.index, shard.of)
         if self.state.check() is not None and not dry_run:  # no unbind without a working state bucket
             return self._finish(reports.build(trigger.kind, dry_run, run_id, [], **extra), started)
 

@@ -31,8 +31,11 @@ class CallLog:
     to a label of the caller's choosing (e.g. the kind of bucket).
     """
 
-    def __init__(self, keep_calls: bool = True, group: Optional[Callable[[Optional[str]], object]] = None):
+    def __init__(self, keep_calls: bool = True, group: Optional[Callable[[Optional[str]], object]] = None,
+                 key_group: Optional[Callable[[Optional[str], str], object]] = None):
         self._lock = threading.Lock()
+        self._key_group = key_group  # (bucket, path) -> a label, or None: what kind of object a call was on
+        self._keys: Counter = Counter()
         self._calls: list[Call] = []
         self.keep_calls = keep_calls
         self._group = group
@@ -41,17 +44,21 @@ class CallLog:
         self._groups: Counter = Counter()
 
     @classmethod
-    def counting(cls, group: Optional[Callable[[Optional[str]], object]] = None) -> "CallLog":
-        return cls(keep_calls=False, group=group)
+    def counting(cls, group: Optional[Callable[[Optional[str]], object]] = None,
+                 key_group: Optional[Callable[[Optional[str], str], object]] = None) -> "CallLog":
+        return cls(keep_calls=False, group=group, key_group=key_group)
 
     def add(self, call: Call) -> None:
         with self._lock:
             self._calls.append(call)
             self._count(call.endpoint, call.action, call.bucket)
 
-    def tally(self, endpoint: str, action: str, bucket: Optional[str]) -> None:
+    def tally(self, endpoint: str, action: str, bucket: Optional[str], path: str = "") -> None:
         with self._lock:
             self._count(endpoint, action, bucket)
+            label = self._key_group(bucket, path) if self._key_group is not None else None
+            if label is not None:
+                self._keys[(label, endpoint)] += 1
 
     def _count(self, endpoint, action, bucket) -> None:
         self._endpoints[endpoint] += 1
@@ -63,6 +70,11 @@ class CallLog:
         """{(group, endpoint): count}; empty unless the log was given a `group` function."""
         with self._lock:
             return dict(self._groups)
+
+    def by_key(self) -> dict:
+        """{(label, endpoint): count} of the calls `key_group` labelled; empty without it."""
+        with self._lock:
+            return dict(self._keys)
 
     @property
     def total(self) -> int:

@@ -292,7 +292,7 @@ class FakeCloud:
 
     def _log(self, req: Request, status: Optional[int], fault: Optional[Fault]) -> None:
         if not self.log.keep_calls:
-            self.log.tally(req.endpoint, req.action, req.bucket)
+            self.log.tally(req.endpoint, req.action, req.bucket, req.path)
             return
         self.log.add(Call(
             service=req.service, endpoint=req.endpoint, action=req.action, method=req.method,

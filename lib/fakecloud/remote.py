@@ -75,6 +75,7 @@ def _serve_connection(cloud: FakeCloud, conn, latency: float, fake_errors: list)
                     "peak_rss_mb": usage.ru_maxrss / 1024,
                     "counts_by_endpoint": cloud.log.counts_by_endpoint(),
                     "by_group": cloud.log.by_group(),
+                    "by_key": cloud.log.by_key(),
                     "unknown_requests": list(cloud.unknown_requests),
                     "fake_errors": list(fake_errors),
                 })

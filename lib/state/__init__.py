@@ -37,7 +37,7 @@ class _NoState:
     def will_write(self, result):
         return False
 
-    def share_sweep_cap(self, coordinator_run_id, cap):
+    def share_sweep_cap(self, coordinator_run_id, cap, index=0, of=1):
         return None
 
     def finish(self, report):

@@ -89,9 +89,11 @@ class State:
         return record_run(self.store, report, self._now(), self._workers, kind, key, self.index, self.time_left,
                           self.index_delta, write_run=not (self.sweep_part and key is not None))
 
-    def share_sweep_cap(self, coordinator_run_id: str, cap: int) -> None:
-        """This run is a shard of a fan-out: its unbinds also take the sweep's slots."""
-        self.sweep_cap = sweep_cap(self.store, coordinator_run_id, cap)
+    def share_sweep_cap(self, coordinator_run_id: str, cap: int, index: int = 0, of: int = 1) -> None:
+        """This run is shard `index` of a fan-out of `of`: its unbinds also take the sweep's slots."""
+        self.sweep_cap = sweep_cap(self.store, coordinator_run_id, cap, index, of)
+        if self.daycap is not None:
+            self.daycap.start_at(index, of)
         self.index_delta = {}
 
     @property

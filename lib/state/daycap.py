@@ -9,7 +9,6 @@ request did too. Every invocation, shard and account that shares the state bucke
 import re
 import threading
 import uuid
-import zlib
 from datetime import datetime
 from typing import Callable, Optional
 
@@ -41,9 +40,17 @@ class DayCap:
         self._store = store
         self.max_per_day = max_per_day
         self._folder = folder or prefix_of
+        # Where this claimer looks first: the slot after the last it tried. A fan-out's shards
+        # start in slots of their own (sweep_cap), so concurrent claimers seldom try the same slot
+        # (a lost try is a write that takes nothing).
+        self._cursor = 0
         # A full day stays full (slots are never given back): once seen, no more calls this run.
         self._full: set[str] = set()
         self._lock = threading.Lock()
+
+    def start_at(self, index: int, of: int) -> None:
+        """Shard `index` of `of`: look first in its own part of the slots."""
+        self._cursor = index * self.max_per_day // max(of, 1)
 
     def known_full(self, now: datetime) -> bool:
         with self._lock:
@@ -63,10 +70,12 @@ class DayCap:
                 taken.add(int(m.group("k")))
         token = uuid.uuid4().hex
         free = [k for k in range(1, self.max_per_day + 1) if k not in taken]
-        # Each claimer starts at a slot of its bucket's own: concurrent shards that listed the same
-        # free slots seldom try the same one (a lost try is a write that takes nothing).
-        start = zlib.crc32(ref.bucket.encode()) % len(free) if free else 0
-        for k in free[start:] + free[:start]:
+        with self._lock:
+            pivot = next((n for n, k in enumerate(free) if k > self._cursor), 0)
+            order = free[pivot:] + free[:pivot]
+            if order:
+                self._cursor = order[0]  # the next claimer (another thread) tries the slot after
+        for k in order:
             record = {"day": day, "slot": k, "run_id": run_id, "bucket": ref.bucket, "region": ref.region,
                       "token": token, "taken_at": iso_utc(now)}
             key = f"{folder}slot-{k:06d}.json"
@@ -83,8 +92,11 @@ class DayCap:
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
-def sweep_cap(store: StateStore, run_id: str, cap: int) -> DayCap:
+def sweep_cap(store: StateStore, run_id: str, cap: int, index: int = 0, of: int = 1) -> DayCap:
     """A fan-out sweep's cap (CI_UNBIND_MAX_PER_RUN for all its shards together): its slots under
-    `sweeps/<run>/cap/`, taken as the day's are, so the shards with the work get the slots."""
+    `sweeps/<run>/cap/`, taken as the day's are, so the shards with the work get the slots. Shard
+    `index` of `of` looks first in its own part of them."""
     folder = f"sweeps/{_UNSAFE.sub('_', str(run_id))[:100]}/cap/"
-    return DayCap(store, cap, folder=lambda _day: folder)
+    cap_ = DayCap(store, cap, folder=lambda _day: folder)
+    cap_.start_at(index, of)
+    return cap_
