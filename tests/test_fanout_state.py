@@ -66,7 +66,7 @@ def test_a_broken_state_bucket_starts_no_shard(cloud):
 def test_a_secret_in_the_coordinators_state_failure_does_not_reach_its_report(cloud):
     org, _ = org_with_state(cloud, CI_UNBIND_FANOUT="on")
     org.deploy()
-    # After the coordinator's start record every state write fails, quoting the key.
+    # After the sweep's mark every state write fails, quoting the key.
     cloud.inject("PUT Object", bucket=STATE_BUCKET, after=1, status=503, code="ServiceUnavailable",
                  message=f"write refused for {SECRET_KEY}")
     report = org(TIMER)

@@ -23,8 +23,9 @@ def _coordinator_id(report: dict) -> Optional[str]:
 def group(reports: list) -> list:
     """The reports with every fan-out folded into one run, in the order their first report came.
 
-    A shard that began and never recorded its end left only a start record, without its `shard`
-    block: it is recognised by its request id among the shards its coordinator started."""
+    A shard of an older release that began and never recorded its end left only a start record,
+    without its `shard` block: it is recognised by its request id among the shards its coordinator
+    started. (Shards now write no start record.)"""
     started_by = {}
     for report in reports:
         for entry in (report.get("fanout") or {}).get("shards") or []:
