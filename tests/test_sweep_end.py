@@ -25,11 +25,16 @@ def blocked(cloud, name):
     return name
 
 
-def test_a_shard_that_cannot_leave_its_record_says_its_own_failure(cloud):
+def one_blocked_bucket(cloud):
+    """A state bucket, a robot, one blocked bucket, and the function that sweeps it."""
     add_state_bucket(cloud)
     robot = cloud.add_robot("wecom")
     name = blocked(cloud, f"blocked-{APPID}")
-    org = Org(cloud, {**STATE_ENV, "CI_UNBIND_NOTIFY_URL": robot.url})
+    return robot, name, Org(cloud, {**STATE_ENV, "CI_UNBIND_NOTIFY_URL": robot.url})
+
+
+def test_a_shard_that_cannot_leave_its_record_says_its_own_failure(cloud):
+    robot, name, org = one_blocked_bucket(cloud)
     cloud.inject("PUT Object", bucket=STATE_BUCKET, status=403, code="AccessDenied", message="no writes")
     report = org(shard(name))
     assert report["ok"] is False and report["sweep"]["recorded"] is False
@@ -39,10 +44,7 @@ def test_a_shard_that_cannot_leave_its_record_says_its_own_failure(cloud):
 
 
 def test_a_shard_with_nothing_new_writes_nothing(cloud):
-    add_state_bucket(cloud)
-    robot = cloud.add_robot("wecom")
-    name = blocked(cloud, f"blocked-{APPID}")
-    org = Org(cloud, {**STATE_ENV, "CI_UNBIND_NOTIFY_URL": robot.url})
+    robot, name, org = one_blocked_bucket(cloud)
     first = org(shard(name))
     assert first["sweep"]["recorded"] is True and len(keys(cloud, "runs/")) == 1
     store = state_store()
@@ -61,10 +63,7 @@ def state_store() -> StateStore:
 
 
 def test_two_finishers_of_one_sweep_send_one_digest(cloud):
-    add_state_bucket(cloud)
-    robot = cloud.add_robot("wecom")
-    name = blocked(cloud, f"blocked-{APPID}")
-    org = Org(cloud, {**STATE_ENV, "CI_UNBIND_NOTIFY_URL": robot.url})
+    robot, name, org = one_blocked_bucket(cloud)
     report = org(shard(name))
     now = datetime.now(timezone.utc)
     ends = [finish(state_store(), org.settings(), "coord-1",
