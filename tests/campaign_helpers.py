@@ -7,6 +7,7 @@ what they call is checked against deploy/cam-policy-operator.json instead (tests
 """
 
 import io
+import json
 
 import pytest
 
@@ -24,6 +25,15 @@ class Stdin(io.StringIO):
 
     def isatty(self):
         return self._tty
+
+
+def run_json(capsys, *argv):
+    """A command's exit code, its --json output and its stderr."""
+    from lib.ops.cli import main
+
+    code = main([*argv, "--json"])
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if out else None), err
 
 
 def keys(monkeypatch, appid="1250000000"):

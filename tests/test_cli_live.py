@@ -1,23 +1,14 @@
 """Live runs ask first. These run the CLI without --simulate, against the fake cloud on the HTTP
 layer, as an operator's live run against Tencent Cloud would go."""
 
-import io
 
 import pytest
 
 from lib.ops.cli import main
+from tests.campaign_helpers import Stdin
 from tests.conftest import APPID, EVENTS, REGION, SECRET_ID, SECRET_KEY, TOKEN
 
 SIX = [f"live{i}-{APPID}" for i in range(6)]
-
-
-class Stdin(io.StringIO):
-    def __init__(self, text="", tty=False):
-        super().__init__(text)
-        self._tty = tty
-
-    def isatty(self):
-        return self._tty
 
 
 @pytest.fixture

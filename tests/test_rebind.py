@@ -3,18 +3,12 @@
 import json
 
 from lib.ops.cli import main, parser
-from tests.campaign_helpers import writes
+from tests.campaign_helpers import run_json, writes
 from tests.conftest import REGION
 from tests.state_helpers import STATE_ENV, add_state_bucket, keys, record
 
 OFF = "demo-not-bound-1250000000"  # ap-beijing, CI off
 CLEAN = "demo-clean-1250000000"
-
-
-def run_json(capsys, *argv):
-    code = main([*argv, "--json"])
-    out, err = capsys.readouterr()
-    return code, (json.loads(out) if out else None), err
 
 
 def test_a_rebind_sends_one_binding_call_and_confirms_on(opcloud, capsys):

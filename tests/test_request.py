@@ -1,20 +1,13 @@
 """`request` and `withdraw`: the request tag alone changes; conflicts and refusals are reported."""
 
-import json
 
 import pytest
 
 from lib.ops.cli import main
-from tests.campaign_helpers import writes
+from tests.campaign_helpers import run_json, writes
 from tests.conftest import REGION
 
 CLEAN = "demo-clean-1250000000"
-
-
-def run_json(capsys, *argv):
-    code = main([*argv, "--json"])
-    out, err = capsys.readouterr()
-    return code, (json.loads(out) if out else None), err
 
 
 def test_a_request_keeps_every_other_tag_and_reads_back(opcloud, capsys):

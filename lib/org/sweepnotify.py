@@ -203,7 +203,7 @@ def before_sweep(state, settings, status: Callable[[str], str], now: datetime, *
             keep.append(sweep)
         elif outcome is not None:
             done.append(outcome)
-    return done, keep[-MAX_LISTED + 1:] if MAX_LISTED > 1 else []
+    return done, keep[-(MAX_LISTED - 1):]  # room for this sweep's own
 
 
 def _failed(exc) -> dict:

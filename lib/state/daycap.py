@@ -97,6 +97,6 @@ def sweep_cap(store: StateStore, run_id: str, cap: int, index: int = 0, of: int 
     `sweeps/<run>/cap/`, taken as the day's are, so the shards with the work get the slots. Shard
     `index` of `of` looks first in its own part of them."""
     folder = f"sweeps/{_UNSAFE.sub('_', str(run_id))[:100]}/cap/"
-    cap_ = DayCap(store, cap, folder=lambda _day: folder)
-    cap_.start_at(index, of)
-    return cap_
+    slots = DayCap(store, cap, folder=lambda _day: folder)
+    slots.start_at(index, of)
+    return slots
