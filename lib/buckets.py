@@ -65,11 +65,6 @@ class BucketRef:
         return f"{self.bucket}.ci.{self.region}.myqcloud.com"
 
     @property
-    def pic_host(self) -> str:
-        # The host the "Binding CI" API page (Cloud Infinite API 1045/33701) names for PUT /.
-        return f"{self.bucket}.pic.{self.region}.myqcloud.com"
-
-    @property
     def cos_host(self) -> str:
         return f"{self.bucket}.cos.{self.region}.myqcloud.com"
 

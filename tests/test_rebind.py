@@ -1,4 +1,4 @@
-"""`rebind`: one binding call on the pic host, the status read back until `on`, history kept."""
+"""`rebind`: one binding call on the CI host, the status read back until `on`, history kept."""
 
 import json
 
@@ -16,7 +16,7 @@ def test_a_rebind_sends_one_binding_call_and_confirms_on(opcloud, capsys):
     assert code == 0
     (row,) = data["buckets"]
     assert (row["ci_status_before"], row["ci_status_after"], row["outcome"]) == ("off", "on", "rebound")
-    assert writes(opcloud) == [f"PUT {OFF}.pic.ap-beijing.myqcloud.com/"]
+    assert writes(opcloud) == [f"PUT {OFF}.ci.ap-beijing.myqcloud.com/"]
     bind = [c for c in opcloud.calls if c.method == "PUT"][0]
     assert bind.action == "ci:CreateCIBucket" and row["reasons"][0] == {"code": "bind_accepted",
                                                                         "request_id": bind.request_id}
@@ -59,7 +59,7 @@ def test_run_reads_history_binds_what_it_unbound_and_history_shows_rebound(opclo
     code, data, _ = run_json(capsys, "rebind", "--run", report["run_id"], "--apply", "--yes")
     assert code == 0
     assert [(r["bucket"], r["outcome"]) for r in data["buckets"]] == [(CLEAN, "rebound")]
-    assert [w for w in writes(opcloud) if ".pic." in w] == [f"PUT {CLEAN}.pic.{REGION}.myqcloud.com/"]
+    assert [w for w in writes(opcloud) if ".ci." in w] == [f"PUT {CLEAN}.ci.{REGION}.myqcloud.com/"]
     latest = record(opcloud, f"buckets/{REGION}/{CLEAN}.json")
     assert latest["outcome"] == "rebound" and latest["run_id"] == data["run_id"]
     assert data["buckets"][0]["reasons"][0]["request_id"] in latest["request_ids"]

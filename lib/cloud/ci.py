@@ -144,12 +144,14 @@ class CIClient:
 
     # -- bind (the operator's `rebind`, never the function) --------------------------------
     def bind(self, ref: BucketRef, trace: Trace) -> str:
-        """"Binding CI": PUT / on the bucket's pic host (Cloud Infinite API 1045/33701), once, never
-        retried (a lost answer is settled by reading the status). Returns the request id."""
+        """"Binding CI": PUT / on the bucket's CI host, once, never retried (a lost answer is settled
+        by reading the status). Returns the request id. The current pages (Cloud Infinite API
+        1045/33701 and 436/74932) name the same host as unbind and status; the pic host of older
+        pages is the legacy one."""
         api = "PUT / (bind)"
         client = self._clients.for_region(ref.region)
         try:
-            url = checked_url(client, api, ref.pic_host, ref.bucket, None, client._conf._endpoint_pic)
+            url = checked_url(client, api, ref.ci_host, ref.bucket, None, client._conf._endpoint_ci)
             resp = client.send_request(method="PUT", url=url, bucket=ref.bucket,
                                        auth=CosS3Auth(client._conf, "/", params={}), params={},
                                        headers={}, ci_request=True)

@@ -1,4 +1,4 @@
-"""`rebind`: undo an unbind with Cloud Infinite's "Binding CI" (PUT / on the bucket's pic host,
+"""`rebind`: undo an unbind with Cloud Infinite's "Binding CI" (PUT / on the bucket's CI host,
 Cloud Infinite API 1045/33701), then read the binding status back until it is `on`.
 
 Only a bucket whose status is `off` is bound: `on` is skipped (nothing to undo) and `unbinding` too
