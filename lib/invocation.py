@@ -13,6 +13,7 @@ from . import run as runs
 from .budget import context_value
 from .clock import utc_now
 from .cloud import cam as accounts
+from .cloud.clients import connect
 from .org import members
 from .settings import Settings, SettingsError, load
 from .triggers import InvalidEvent, parse
@@ -60,7 +61,7 @@ def _quiet_store(settings: Settings, connect_fn):
         return None
 
 
-def handle(event, context, settings: Union[Settings, SettingsError], *, connect_fn=runs.connect,
+def handle(event, context, settings: Union[Settings, SettingsError], *, connect_fn=connect,
            log: Optional[reports.JsonLog] = None, identity: Optional[accounts.Identity] = None,
            **runner_options) -> dict:
     """The whole invocation. Returns the report; never raises (a retried invocation would only

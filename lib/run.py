@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable, Optional
 
@@ -24,10 +23,9 @@ from .clock import utc_now
 from .cloud import cam as accounts
 from .cloud import pacing
 from .cloud.ci import CIClient, UnbindRefused
-from .cloud.cos import DEFAULT_RETRY, NO_RETRY, CosClients, RetryPolicy, Trace
+from .cloud.clients import Cloud
+from .cloud.cos import NO_RETRY, Trace
 from .cloud.errors import ApiError
-from .cloud.service import BucketLocator
-from .cloud.tagging import TagReader
 from .decide import (
     GRANTED,
     NEED_SLOT,
@@ -45,7 +43,7 @@ from .settings import Settings, public_view
 from .state import NO_STATE, open_state
 
 if TYPE_CHECKING:
-    from .cloud.tag import TagFinder
+    pass
 
 # Status reads after an accepted unbind, and the pause before each one after the first.
 VERIFY_PAUSES = (0.0, 0.5, 1.0)
@@ -56,54 +54,6 @@ _MAX_STEPS = 16
 STATE_END_SECONDS = 2.0
 DIGEST_SECONDS = 3.0
 WRITE_SECONDS = 0.15
-
-
-@dataclass
-class Cloud:
-    """The clients of one invocation."""
-
-    ci: CIClient
-    tags: TagReader
-    finder: Callable[[], "TagFinder"]
-    clients: Optional[CosClients] = None  # for the state bucket (lib/state/__init__.py)
-    retry: RetryPolicy = DEFAULT_RETRY
-    locator: Optional[BucketLocator] = None
-    appid: Optional[Callable[[], tuple]] = None  # CAM GetUserAppId: (appid, request_id)
-
-
-_CLOUDS: dict = {}
-_CLOUDS_LOCK = threading.Lock()
-
-
-def connect(settings: Settings, retry: RetryPolicy = DEFAULT_RETRY) -> Cloud:
-    """The clients for these credentials, kept while the container is warm so that its pooled
-    connections serve the next invocation too. SCF rotates the role's keys; new keys get new
-    clients, and only the latest are kept."""
-    cred = settings.credentials
-    key = (cred.secret_id, cred.secret_key, cred.token, settings.concurrency, retry)
-    with _CLOUDS_LOCK:
-        cloud = _CLOUDS.get(key)
-        if cloud is None:
-            clients = CosClients(cred, pool_size=settings.concurrency)
-            cloud = Cloud(
-                ci=CIClient(clients, retry),
-                tags=TagReader(clients, retry),
-                finder=lambda: _tag_finder(cred, retry),
-                clients=clients,
-                retry=retry,
-                locator=BucketLocator(clients, retry),
-                appid=lambda: accounts.AppIdLookup(cred, retry)(),
-            )
-            _CLOUDS.clear()
-            _CLOUDS[key] = cloud
-        return cloud
-
-
-def _tag_finder(cred, retry):
-    # Imported here: only the timer needs the Tag API's SDK, and it is a tenth of a cold start.
-    from .cloud.tag import TagFinder
-
-    return TagFinder(cred, retry)
 
 
 class Runner:

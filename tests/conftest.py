@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from lib import invocation, run
+from lib import invocation
+from lib.cloud.clients import connect
 from lib.cloud.cos import RetryPolicy
 from lib.fakecloud import FakeCloud
 from lib.report import JsonLog
@@ -34,7 +35,7 @@ FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0, max_wait=0, sleep=lambda _s
 
 
 def fast_connect(settings):
-    return run.connect(settings, retry=FAST_RETRY)
+    return connect(settings, retry=FAST_RETRY)
 
 
 def load_event(name):

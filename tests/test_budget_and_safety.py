@@ -7,8 +7,9 @@ import logging
 import pytest
 
 import handler
-from lib import invocation, run
+from lib import invocation
 from lib.cloud.ci import _is_refusal
+from lib.cloud.clients import connect
 from lib.cloud.errors import ApiError
 from tests.conftest import BASE_ENV, CONTEXT, REGION, TOKEN, manual, outcome_of
 
@@ -156,9 +157,9 @@ def test_a_fault_of_ours_in_the_run_is_reported_not_raised(cloud, invoke):
 
 def test_clients_and_their_connection_pool_are_kept_while_warm():
     settings = invocation.cold_start(BASE_ENV)
-    first = run.connect(settings)
-    assert run.connect(settings) is first
+    first = connect(settings)
+    assert connect(settings) is first
     # The CI and COS clients share one pooled session.
     assert first.ci._clients is first.tags._clients
     rotated = invocation.cold_start({**BASE_ENV, "TENCENTCLOUD_SESSIONTOKEN": "rotated-token-0001"})
-    assert run.connect(rotated) is not first
+    assert connect(rotated) is not first

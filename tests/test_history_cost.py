@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from lib import run
+from lib.cloud.clients import connect
 from lib.settings import load
 from lib.state import history
 from lib.state.store import StateStore
@@ -34,7 +34,7 @@ def writes(cloud) -> Counter:
 
 
 def state_store() -> StateStore:
-    clients = run.connect(load({**BASE_ENV, **STATE_ENV}), retry=FAST_RETRY).clients
+    clients = connect(load({**BASE_ENV, **STATE_ENV}), retry=FAST_RETRY).clients
     return StateStore(clients, STATE_BUCKET, REGION, PREFIX, FAST_RETRY)
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from lib import run
 from lib.buckets import BucketRef
+from lib.cloud.clients import connect
 from lib.settings import load
 from lib.state.bucket import State
 from lib.state.store import StateStore
@@ -33,7 +34,7 @@ def state(cloud):
 
 def direct_state(settings_env, run_id="direct-run", now=None, max_per_day=None):
     settings = load({**BASE_ENV, **settings_env})
-    cloud = run.connect(settings, retry=FAST_RETRY)
+    cloud = connect(settings, retry=FAST_RETRY)
     store = StateStore(cloud.clients, STATE_BUCKET, REGION, PREFIX, FAST_RETRY)
     return State(store, settings, run_id, 60.0, now or (lambda: datetime.now(timezone.utc)))
 
@@ -86,7 +87,7 @@ def test_the_status_is_read_again_under_the_lease(state):
     # Another run unbound the bucket after this one read `on`: the read under the lease sees it.
     state.add_bucket(A, REGION, tags={"ci-unbind": "true"}, ci_status="unbinding")
     gate = direct_state({**STATE_ENV})
-    cloud = run.connect(load(BASE_ENV), retry=FAST_RETRY)
+    cloud = connect(load(BASE_ENV), retry=FAST_RETRY)
     decision = gate.before_unbind(BucketRef(REGION, A), cloud.ci, run.Trace())
     assert decision.outcome == "unbinding"
     assert record(state, f"leases/{REGION}/{A}/0000000001.json")["released_at"]

@@ -13,6 +13,7 @@ import pytest
 
 from lib import run
 from lib.buckets import BucketRef
+from lib.cloud.clients import connect
 from lib.settings import load
 from lib.state.bucket import State
 from lib.state.store import StateStore
@@ -133,7 +134,7 @@ def test_a_killed_invocations_lease_is_taken_over_once_after_it_expires(cloud):
     clean_bucket(cloud, BUCKET)
     ref = BucketRef(REGION, BUCKET)
     settings = load({**BASE_ENV, **STATE_ENV})
-    clients = run.connect(settings, retry=FAST_RETRY).clients
+    clients = connect(settings, retry=FAST_RETRY).clients
     taken = datetime.now(timezone.utc)
     # The killed invocation: it took the lease and never came back to release it.
     killed = State(StateStore(clients, STATE_BUCKET, REGION, PREFIX, FAST_RETRY), settings, "killed-run", 60.0,

@@ -4,7 +4,7 @@ the record of what was notified forgets only what the shards that ended did not 
 
 from datetime import datetime, timezone
 
-from lib import run
+from lib.cloud.clients import connect
 from lib.notify import changes
 from lib.org.sweepnotify import finish
 from lib.settings import load
@@ -58,7 +58,7 @@ def test_a_shard_with_nothing_new_writes_nothing(cloud):
 
 
 def state_store() -> StateStore:
-    clients = run.connect(load({**BASE_ENV, **STATE_ENV}), retry=FAST_RETRY).clients
+    clients = connect(load({**BASE_ENV, **STATE_ENV}), retry=FAST_RETRY).clients
     return StateStore(clients, STATE_BUCKET, REGION, PREFIX, FAST_RETRY)
 
 

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Optional
 
-from .. import run as runs
 from ..buckets import BucketRef
 from ..checks import Checker, ServiceIndex
 from ..clock import iso_utc, utc_now
 from ..cloud import cam as accounts
 from ..cloud import pacing
+from ..cloud.clients import Cloud, connect
 from ..cloud.cos import Trace
 from ..cloud.errors import ApiError
 from ..decide import (
@@ -109,7 +109,7 @@ def requested_view(tags: dict, tag_key: str) -> Optional[dict]:
 class Taker:
     """One account's buckets, looked at read-only through the run's own checks."""
 
-    def __init__(self, settings, cloud: "runs.Cloud", owner: accounts.AccountId, account: str, now: datetime):
+    def __init__(self, settings, cloud: Cloud, owner: accounts.AccountId, account: str, now: datetime):
         self.settings = settings
         self.cloud = cloud
         self.owner = owner
@@ -168,7 +168,7 @@ def _unlocated(name: str, account: str, message: str, calls=()) -> Row:
                errors=[{"code": "region_unknown", "api": "GET Service", "message": message}], calls=list(calls))
 
 
-def take(settings, regions=(), *, connect=runs.connect, now=None, log=None, progress=None,
+def take(settings, regions=(), *, connect=connect, now=None, log=None, progress=None,
          clock=time.monotonic, sleep=time.sleep) -> Inventory:
     """The inventory of every listed account (CI_UNBIND_ACCOUNTS) and our own, paced as one run."""
     now = now or utc_now()
