@@ -79,20 +79,22 @@ def test_a_missing_profile_is_one_line_naming_the_file_and_its_profiles(home, ca
     path = os.path.join(home, ".tencentcloud", "credentials")
     assert code == 2 and out == "" and not cloud.calls
     assert err.strip() == (f"cos-ci-unbinder: --profile staging: no [staging] section in {path} "
-                           "(profiles there: default, prod)")
+                           "(profiles there: default, prod), and no ~/.tccli/staging.credential")
 
 
 def test_a_missing_file_is_one_line_naming_where_it_looked(home, capsys):
     code, out, err = eb_dry_run(capsys, "--profile", "prod")
     assert code == 2 and out == ""
     assert err.strip() == ("cos-ci-unbinder: --profile prod: no credentials file (looked for "
-                           "~/.tencentcloud/credentials and /etc/tencentcloud/credentials)")
+                           "~/.tencentcloud/credentials and /etc/tencentcloud/credentials, and "
+                           "~/.tccli/prod.credential)")
 
 
 def test_no_keys_anywhere_names_every_place(home, capsys):
     code, _, err = eb_dry_run(capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1
-    for place in ("TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRET_ID", "~/.tencentcloud/credentials", "--profile"):
+    for place in ("TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRET_ID", "~/.tencentcloud/credentials",
+                  "~/.tccli/default.credential", "--profile"):
         assert place in err
 
 

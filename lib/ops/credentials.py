@@ -8,7 +8,10 @@ In order, as the SDK's DefaultCredentialProvider (tencentcloud.common.credential
 2. the SDK's credentials file, ~/.tencentcloud/credentials, else /etc/tencentcloud/credentials, an
    INI file with secret_id and secret_key per profile: [default] without --profile
    (ProfileCredential), the named section with --profile NAME;
-3. the instance's CAM role, with --use-cvm-role (CVMRoleCredential): only when asked, because the
+3. what `tccli configure` writes: ~/.tccli/<profile>.credential, JSON with secretId, secretKey and
+   maybe token, or "type": "cvm-role" (tccli's credentials.py and configure.py); the profile is
+   --profile NAME, else TCCLI_PROFILE, else default, as tccli picks it;
+4. the instance's CAM role, with --use-cvm-role (CVMRoleCredential): only when asked, because the
    SDK asks the metadata service without a time limit, and off a CVM that would wait on the network.
 
 --profile and --use-cvm-role are explicit choices and win over the environment. The function
@@ -16,7 +19,9 @@ itself never comes here: in SCF its role's keys are in the environment (lib/sett
 """
 
 import configparser
+import json
 import os
+import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -26,6 +31,9 @@ SCF_NAMES = ("TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRETKEY", "TENCENTCLOUD_SE
 SDK_NAMES = ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY")
 # The SDK's ProfileCredential reads the first of these that exists.
 FILES = ("~/.tencentcloud/credentials", "/etc/tencentcloud/credentials")
+TCCLI_FILE = "~/.tccli/{}.credential"
+# A profile name becomes part of a file's path: nothing that could leave ~/.tccli.
+_PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 
 # Every key found in this process, so that whatever is printed can be scrubbed of them.
 FOUND: list = []
@@ -66,10 +74,22 @@ def credentials_file() -> Optional[str]:
     return None
 
 
+def _profile_name(where: str, name: str) -> str:
+    if not _PROFILE_NAME.match(name):
+        raise NoKeys(f"{where}: {name[:64]!r} is not a profile name (letters, digits, '_', '.', '-')")
+    return name
+
+
 def from_profile(name: str) -> Keys:
+    """[NAME] of the SDK's file, else tccli's NAME profile; NoKeys names both places."""
+    _profile_name("--profile", name)
     path = credentials_file()
     if path is None:
-        raise NoKeys(f"--profile {name}: no credentials file (looked for {' and '.join(FILES)})")
+        keys = from_tccli(name)
+        if keys is None:
+            raise NoKeys(f"--profile {name}: no credentials file (looked for {' and '.join(FILES)}, "
+                         f"and {TCCLI_FILE.format(name)})")
+        return keys
     parser = configparser.ConfigParser(interpolation=None)
     try:
         with open(path, encoding="utf-8") as fh:
@@ -78,13 +98,47 @@ def from_profile(name: str) -> Keys:
         raise NoKeys(one_line(f"--profile {name}: {path} cannot be read as an INI file: "
                               f"{getattr(err, 'strerror', None) or type(err).__name__}")) from None
     if not parser.has_section(name):
-        found = ", ".join(parser.sections()) or "none"
-        raise NoKeys(f"--profile {name}: no [{name}] section in {path} (profiles there: {found})")
+        keys = from_tccli(name)
+        if keys is None:
+            found = ", ".join(parser.sections()) or "none"
+            raise NoKeys(f"--profile {name}: no [{name}] section in {path} (profiles there: {found}), "
+                         f"and no {TCCLI_FILE.format(name)}")
+        return keys
     section = parser[name]
     secret_id, secret_key = (section.get("secret_id") or "").strip(), (section.get("secret_key") or "").strip()
     if not (secret_id and secret_key):
         raise NoKeys(f"--profile {name}: [{name}] in {path} needs both secret_id and secret_key")
     return _found(Keys(secret_id, secret_key, None, f"profile {name} in {path}"))
+
+
+def from_tccli(name: str) -> Optional[Keys]:
+    """tccli's profile NAME, or None when it has no such file. A file it cannot use is NoKeys."""
+    shown = TCCLI_FILE.format(name)
+    try:
+        with open(os.path.expanduser(shown), encoding="utf-8") as fh:
+            data = json.load(fh)
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise NoKeys(one_line(f"{shown} cannot be read as tccli's JSON: "
+                              f"{getattr(err, 'strerror', None) or type(err).__name__}")) from None
+    if not isinstance(data, dict):
+        raise NoKeys(f"{shown} is not tccli's JSON object of secretId and secretKey")
+    kind = data.get("type") or "default"
+    if kind == "cvm-role":
+        return from_cvm_role()
+    # tccli's own logins (oauth, sso) and the roles it assumes are refreshed by tccli alone.
+    if kind != "default":
+        raise NoKeys(f"{shown} holds a tccli login of type {str(kind)[:20]!r}, which only tccli refreshes: "
+                     "give keys (tccli configure set secretId ... secretKey ...), or --use-cvm-role")
+    if data.get("role-arn"):
+        raise NoKeys(f"{shown} names a role for tccli to assume, which this tool does not: give the keys "
+                     "that may assume it, or --use-cvm-role")
+    secret_id, secret_key = str(data.get("secretId") or "").strip(), str(data.get("secretKey") or "").strip()
+    if not (secret_id and secret_key):
+        raise NoKeys(f"{shown} needs both secretId and secretKey")
+    token = str(data.get("token") or "").strip() or None
+    return _found(Keys(secret_id, secret_key, token, f"tccli profile {name} in {shown}"))
 
 
 def from_cvm_role() -> Keys:
@@ -125,8 +179,13 @@ def resolve(profile: Optional[str] = None, cvm_role: bool = False, purpose: str 
             found = None
         if found is not None:
             return _found(Keys(found.secret_id, found.secret_key, getattr(found, "token", None) or None, where))
+    tccli = _profile_name("TCCLI_PROFILE", env.get("TCCLI_PROFILE", "").strip() or "default")
+    keys = from_tccli(tccli)
+    if keys is not None:
+        return keys
     raise NoKeys(f"no keys to {purpose}: looked in TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY, "
-                 f"TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, and [default] of {' or '.join(FILES)}; "
+                 f"TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, [default] of {' or '.join(FILES)}, "
+                 f"and {TCCLI_FILE.format(tccli)}; "
                  "set one, or give --profile NAME, or --use-cvm-role on a CVM with a role")
 
 
@@ -149,6 +208,7 @@ def scrubbed(text: str) -> str:
 
 def add_arguments(p) -> None:
     """--profile and --use-cvm-role, on every command that calls Tencent Cloud."""
-    p.add_argument("--profile", metavar="NAME", help=f"keys from this profile of {FILES[0]} (as the SDK and tccli "
-                   "keep them); default: the environment, then [default]")
+    p.add_argument("--profile", metavar="NAME", help=f"keys from this profile: [NAME] of {FILES[0]} (the SDK's "
+                   f"file), else {TCCLI_FILE.format('NAME')} (tccli's); default: the environment, then [default], "
+                   "then tccli's default profile")
     p.add_argument("--use-cvm-role", action="store_true", help="keys from the CAM role of the CVM this runs on")
