@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import Callable, Optional
 
 from . import notify as notifications
 from . import preflight
@@ -41,9 +41,6 @@ from .decide import (
 )
 from .settings import Settings, public_view
 from .state import NO_STATE, open_state
-
-if TYPE_CHECKING:
-    pass
 
 # Status reads after an accepted unbind, and the pause before each one after the first.
 VERIFY_PAUSES = (0.0, 0.5, 1.0)

@@ -50,10 +50,10 @@ def manual(*buckets, region=REGION, **extra):
 
 @pytest.fixture(autouse=True)
 def no_keys_of_this_machine(tmp_path_factory, monkeypatch):
-    # The operator's commands also find keys in the SDK's variables and ~/.tencentcloud/credentials:
+    # The operator's commands also find keys in the SDK's and tccli's variables and files:
     # a test sees only the keys it sets, never those of whoever runs it.
     monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
-    for name in ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY"):
+    for name in ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_TOKEN", "TCCLI_PROFILE"):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -52,7 +52,17 @@ def test_the_roles_temporary_keys_and_token_sign_the_calls(shell, capsys):
     InstanceRole("cos-ci-unbinder-ops", code="Failed"),   # the service says the keys are not there
 ], ids=["no-role", "not-success"])
 def test_no_role_keys_is_one_line_and_no_call(shell, capsys, role):
-    code, out, err, cloud, _ = invoke(role, capsys)
+    code, out, err, cloud, metadata = invoke(role, capsys)
     assert code == 2 and out == ""
     assert err.strip() == NO_ROLE_KEYS
     assert cloud.calls == []
+    assert metadata.role.reads and metadata.other_hosts == []  # the fake instance was asked, nothing else
+
+
+def test_no_proxy_does_not_send_the_sdk_past_the_fake(shell, monkeypatch, capsys):
+    monkeypatch.setenv("no_proxy", "*")
+    monkeypatch.setenv("NO_PROXY", ".tencentyun.com")
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # a proxy of the environment is not used either
+    code, _, err, _, metadata = invoke(InstanceRole("cos-ci-unbinder-ops"), capsys)
+    assert code == 0, err
+    assert metadata.role.reads

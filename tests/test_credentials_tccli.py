@@ -1,7 +1,8 @@
 """Keys where tccli keeps them: ~/.tccli/<profile>.credential, JSON with secretId, secretKey and maybe
-token, or "type": "cvm-role" (`tccli configure set ... --profile NAME` writes it). The SDK's file
-comes first; tccli's profile is --profile NAME, else TCCLI_PROFILE, else default. The fake cloud
-takes only the keys it was given, so a call signed with others fails there."""
+token, or "type": "cvm-role" (`tccli configure set ... --profile NAME` writes it). --profile NAME
+takes the SDK's [NAME] first; without it, TCCLI_PROFILE when set is the one place after the
+environment, else the SDK's [default] comes before tccli's default. The fake cloud takes only the
+keys it was given, so a call signed with others fails there."""
 
 import json
 import os
@@ -61,12 +62,30 @@ def test_without_a_profile_tcclis_default_comes_after_the_sdks_places(home, caps
     assert code == 0, err
 
 
-def test_tccli_profile_picks_tcclis_profile(home, monkeypatch, capsys):
+def test_tccli_profile_picks_tcclis_profile_before_the_sdks_default(home, monkeypatch, capsys):
+    write_profiles(home, default=DEFAULT)
     write_tccli(home, "default", secretId=DEFAULT[0], secretKey=DEFAULT[1])
     write_tccli(home, "prod", secretId=PROD[0], secretKey=PROD[1])
     monkeypatch.setenv("TCCLI_PROFILE", "prod")
     code, _, err, _ = invoke(capsys, PROD)
     assert code == 0, err
+
+
+def test_a_tccli_profile_without_its_file_is_refused_not_replaced(home, monkeypatch, capsys):
+    write_profiles(home, default=DEFAULT)  # other keys are there, and must not be taken instead
+    monkeypatch.setenv("TCCLI_PROFILE", "prod")
+    code, out, err, cloud = invoke(capsys, DEFAULT)
+    assert code == 2 and out == "" and cloud.calls == []
+    assert err.strip() == "cos-ci-unbinder: TCCLI_PROFILE is 'prod', and there is no ~/.tccli/prod.credential"
+
+
+def test_the_sdks_environment_names_take_tcclis_token_beside_them(home, monkeypatch, capsys):
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", TEMP[0])
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", TEMP[1])
+    monkeypatch.setenv("TENCENTCLOUD_TOKEN", TEMP[2])
+    code, out, err, _ = invoke(capsys, TEMP)
+    assert code == 0, err
+    assert TEMP[2] not in out + err
 
 
 def test_the_sdks_section_wins_over_tcclis_file_of_the_same_name(home, capsys):
@@ -85,10 +104,25 @@ def test_a_tccli_cvm_role_profile_asks_the_instance(home, capsys):
     assert "would_unbind" in out
 
 
+def test_a_tccli_cvm_role_profile_on_an_instance_without_a_role_names_the_profile(home, capsys):
+    write_tccli(home, "ops", type="cvm-role")
+    with MetadataService(InstanceRole(None)) as metadata:
+        code, out, err, cloud = invoke(capsys, PROD, "--profile", "ops")
+    assert code == 2 and out == "" and cloud.calls == [] and metadata.role.reads
+    assert err.strip().startswith("cos-ci-unbinder: ~/.tccli/ops.credential (type cvm-role): the instance "
+                                  "metadata service gave no role keys")
+
+
+def test_a_role_arn_without_a_session_name_is_not_a_role_to_tccli_either(home, capsys):
+    write_tccli(home, "prod", secretId=PROD[0], secretKey=PROD[1], **{"role-arn": "qcs::cam::uin/1:roleName/r"})
+    code, _, err, _ = invoke(capsys, PROD, "--profile", "prod")
+    assert code == 0, err
+
+
 @pytest.mark.parametrize("cred, says", [
     ({"type": "oauth", "oauth": {"accessToken": "x"}}, "a tccli login of type 'oauth', which only tccli refreshes"),
-    ({"secretId": PROD[0], "secretKey": PROD[1], "role-arn": "qcs::cam::uin/1:roleName/r"},
-     "names a role for tccli to assume"),
+    ({"secretId": PROD[0], "secretKey": PROD[1], "role-arn": "qcs::cam::uin/1:roleName/r",
+      "role-session-name": "ops"}, "names a role for tccli to assume"),
     ({"secretId": PROD[0]}, "needs both secretId and secretKey"),
     (["not", "an", "object"], "is not tccli's JSON object"),
 ], ids=["oauth", "role-arn", "no-key", "not-an-object"])
@@ -110,14 +144,24 @@ def test_a_tccli_file_that_is_not_json_is_named(home, capsys):
     assert code == 2 and "~/.tccli/prod.credential cannot be read as tccli's JSON" in err
 
 
-@pytest.mark.parametrize("name", ["../secrets", "a/b", ".hidden", "x" * 65])
-def test_a_profile_name_that_is_not_one_is_refused_before_any_file_is_read(home, capsys, name):
-    write_tccli(home, "secrets", secretId=PROD[0], secretKey=PROD[1])
-    code, out, err = eb_dry_run(capsys, "--profile", name)
-    assert code == 2 and out == "" and "is not a profile name" in err
+@pytest.mark.parametrize("name", ["../secrets", "sub/../../secrets", ".secrets", "a\\b"])
+def test_a_profile_name_that_would_leave_tcclis_folder_is_refused_before_any_file_is_read(home, capsys, name):
+    with open(os.path.join(home, "secrets.credential"), "w") as fh:  # where "../secrets" would lead
+        json.dump({"secretId": PROD[0], "secretKey": PROD[1]}, fh)
+    write_tccli(home, ".secrets", secretId=PROD[0], secretKey=PROD[1])
+    code, out, err, cloud = invoke(capsys, PROD, "--profile", name)
+    assert code == 2 and out == "" and cloud.calls == []
+    assert "cannot name a tccli profile" in err
 
 
-def test_an_unusable_tccli_profile_name_in_the_environment_is_refused(home, monkeypatch, capsys):
+def test_an_sdk_section_may_have_any_name(home, capsys):
+    write_profiles(home, **{"my profile": PROD})
+    code, _, err, _ = invoke(capsys, PROD, "--profile", "my profile")
+    assert code == 0, err
+
+
+def test_a_tccli_profile_name_in_the_environment_that_would_leave_the_folder_is_refused(home, monkeypatch, capsys):
     monkeypatch.setenv("TCCLI_PROFILE", "../../etc/passwd")
     code, _, err = eb_dry_run(capsys)
-    assert code == 2 and err.startswith("cos-ci-unbinder: TCCLI_PROFILE: '../../etc/passwd' is not a profile name")
+    assert code == 2
+    assert err.startswith("cos-ci-unbinder: TCCLI_PROFILE: '../../etc/passwd' cannot name a tccli profile")

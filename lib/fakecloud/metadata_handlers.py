@@ -1,8 +1,10 @@
 """The instance metadata service over HTTP, for the SDK's CVMRoleCredential.
 
 The SDK asks `http://metadata.tencentyun.com/...` with urllib's `urlopen`, which `responses` does
-not see. So the fake is a local HTTP server that urllib reaches as its proxy for plain http: the
-SDK's own code runs unchanged, and only the metadata host is answered.
+not see. So the fake is a local HTTP server, and while it is open every plain-http request urllib
+makes goes to it as to a proxy, whatever the environment's proxy settings say (no_proxy included):
+the SDK's own code runs unchanged, and no request leaves the machine. Only the metadata host is
+answered; any other is refused (502) and noted.
 """
 
 import threading
@@ -13,6 +15,20 @@ from urllib.parse import urlsplit
 from .metadata_models import InstanceRole
 
 HOST = "metadata.tencentyun.com"
+
+
+class _AllPlainHttpToTheFake(urllib.request.BaseHandler):
+    """Sends every http request to the fake as its proxy. Unlike urllib's ProxyHandler it consults
+    no environment, so no_proxy cannot send a request past the fake to the real host."""
+
+    handler_order = 100  # before HTTPHandler opens the connection
+
+    def __init__(self, proxy: str):
+        self._proxy = proxy
+
+    def http_open(self, req):
+        req.set_proxy(self._proxy, "http")
+        return None  # HTTPHandler goes on, to the proxy
 
 
 class MetadataService:
@@ -46,9 +62,11 @@ class MetadataService:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        proxy = f"http://127.0.0.1:{self._server.server_address[1]}"
+        proxy = f"127.0.0.1:{self._server.server_address[1]}"
         self._opener = urllib.request._opener  # whatever urlopen used before: put back on exit
-        urllib.request.install_opener(urllib.request.build_opener(urllib.request.ProxyHandler({"http": proxy})))
+        # An empty ProxyHandler keeps build_opener from adding one that reads the environment.
+        urllib.request.install_opener(urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                                                  _AllPlainHttpToTheFake(proxy)))
         return self
 
     def __exit__(self, *exc) -> None:

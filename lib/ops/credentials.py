@@ -1,18 +1,24 @@
 """Keys for the operator's commands, found where Tencent Cloud's own tools find them.
 
-In order, as the SDK's DefaultCredentialProvider (tencentcloud.common.credential) looks:
+Without --profile or --use-cvm-role, in this order:
 
 1. the environment: TENCENTCLOUD_SECRETID / SECRETKEY / SESSIONTOKEN (the names SCF gives the
-   function, so a shell set up for the function works), then the SDK's own TENCENTCLOUD_SECRET_ID /
-   TENCENTCLOUD_SECRET_KEY (EnvironmentVariableCredential);
-2. the SDK's credentials file, ~/.tencentcloud/credentials, else /etc/tencentcloud/credentials, an
-   INI file with secret_id and secret_key per profile: [default] without --profile
-   (ProfileCredential), the named section with --profile NAME;
-3. what `tccli configure` writes: ~/.tccli/<profile>.credential, JSON with secretId, secretKey and
-   maybe token, or "type": "cvm-role" (tccli's credentials.py and configure.py); the profile is
-   --profile NAME, else TCCLI_PROFILE, else default, as tccli picks it;
-4. the instance's CAM role, with --use-cvm-role (CVMRoleCredential): only when asked, because the
-   SDK asks the metadata service without a time limit, and off a CVM that would wait on the network.
+   function, so a shell set up for the function works), then TENCENTCLOUD_SECRET_ID /
+   TENCENTCLOUD_SECRET_KEY, the SDK's names (EnvironmentVariableCredential), with tccli's
+   TENCENTCLOUD_TOKEN beside them as tccli pairs them;
+2. TCCLI_PROFILE, when it is set: that profile of tccli (below), and nothing else, so that this
+   shell's tccli and this tool act for one account;
+3. [default] of the SDK's credentials file, ~/.tencentcloud/credentials, else
+   /etc/tencentcloud/credentials: an INI file with secret_id and secret_key per profile
+   (ProfileCredential);
+4. tccli's default profile.
+
+A tccli profile is what `tccli configure` writes, ~/.tccli/<profile>.credential: JSON with
+secretId, secretKey and maybe token, or "type": "cvm-role" (tccli's configure.py; its service
+clients' parse_global_arg reads it). --profile NAME takes [NAME] of the SDK's file, else tccli's
+NAME. The instance's CAM role (CVMRoleCredential) is asked only when chosen, by --use-cvm-role or by
+a tccli profile of type cvm-role: the SDK asks the metadata service without a time limit, and off a
+CVM that would wait on the network.
 
 --profile and --use-cvm-role are explicit choices and win over the environment. The function
 itself never comes here: in SCF its role's keys are in the environment (lib/settings.py).
@@ -29,11 +35,13 @@ from .errors import CliError, one_line
 
 SCF_NAMES = ("TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRETKEY", "TENCENTCLOUD_SESSIONTOKEN")
 SDK_NAMES = ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY")
+TCCLI_TOKEN = "TENCENTCLOUD_TOKEN"  # tccli's token beside the SDK's names
 # The SDK's ProfileCredential reads the first of these that exists.
 FILES = ("~/.tencentcloud/credentials", "/etc/tencentcloud/credentials")
 TCCLI_FILE = "~/.tccli/{}.credential"
-# A profile name becomes part of a file's path: nothing that could leave ~/.tccli.
-_PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
+# A tccli profile's name becomes part of a file's path: nothing that could leave ~/.tccli. tccli
+# itself sets no rule; an SDK section's name is only looked up, and needs none.
+_NOT_A_FILE_NAME = re.compile(r"[/\\\x00]|^\.|^\Z")
 
 # Every key found in this process, so that whatever is printed can be scrubbed of them.
 FOUND: list = []
@@ -74,18 +82,11 @@ def credentials_file() -> Optional[str]:
     return None
 
 
-def _profile_name(where: str, name: str) -> str:
-    if not _PROFILE_NAME.match(name):
-        raise NoKeys(f"{where}: {name[:64]!r} is not a profile name (letters, digits, '_', '.', '-')")
-    return name
-
-
 def from_profile(name: str) -> Keys:
     """[NAME] of the SDK's file, else tccli's NAME profile; NoKeys names both places."""
-    _profile_name("--profile", name)
     path = credentials_file()
     if path is None:
-        keys = from_tccli(name)
+        keys = from_tccli(name, "--profile")
         if keys is None:
             raise NoKeys(f"--profile {name}: no credentials file (looked for {' and '.join(FILES)}, "
                          f"and {TCCLI_FILE.format(name)})")
@@ -98,7 +99,7 @@ def from_profile(name: str) -> Keys:
         raise NoKeys(one_line(f"--profile {name}: {path} cannot be read as an INI file: "
                               f"{getattr(err, 'strerror', None) or type(err).__name__}")) from None
     if not parser.has_section(name):
-        keys = from_tccli(name)
+        keys = from_tccli(name, "--profile")
         if keys is None:
             found = ", ".join(parser.sections()) or "none"
             raise NoKeys(f"--profile {name}: no [{name}] section in {path} (profiles there: {found}), "
@@ -111,8 +112,12 @@ def from_profile(name: str) -> Keys:
     return _found(Keys(secret_id, secret_key, None, f"profile {name} in {path}"))
 
 
-def from_tccli(name: str) -> Optional[Keys]:
-    """tccli's profile NAME, or None when it has no such file. A file it cannot use is NoKeys."""
+def from_tccli(name: str, where: str) -> Optional[Keys]:
+    """tccli's profile NAME, or None when it has no such file. A file it cannot use is NoKeys;
+    `where` is what chose the profile (--profile, TCCLI_PROFILE), for messages."""
+    if _NOT_A_FILE_NAME.search(name):
+        raise NoKeys(f"{where}: {name[:64]!r} cannot name a tccli profile: a file name under ~/.tccli "
+                     "has no '/', '\\' or leading '.'")
     shown = TCCLI_FILE.format(name)
     try:
         with open(os.path.expanduser(shown), encoding="utf-8") as fh:
@@ -126,14 +131,14 @@ def from_tccli(name: str) -> Optional[Keys]:
         raise NoKeys(f"{shown} is not tccli's JSON object of secretId and secretKey")
     kind = data.get("type") or "default"
     if kind == "cvm-role":
-        return from_cvm_role()
+        return from_cvm_role(f"{shown} (type cvm-role)")
     # tccli's own logins (oauth, sso) and the roles it assumes are refreshed by tccli alone.
     if kind != "default":
         raise NoKeys(f"{shown} holds a tccli login of type {str(kind)[:20]!r}, which only tccli refreshes: "
                      "give keys (tccli configure set secretId ... secretKey ...), or --use-cvm-role")
-    if data.get("role-arn"):
-        raise NoKeys(f"{shown} names a role for tccli to assume, which this tool does not: give the keys "
-                     "that may assume it, or --use-cvm-role")
+    if data.get("role-arn") and data.get("role-session-name"):  # tccli assumes a role only with both
+        raise NoKeys(f"{shown} names a role for tccli to assume, which this tool does not: give the role's "
+                     "keys, or --use-cvm-role")
     secret_id, secret_key = str(data.get("secretId") or "").strip(), str(data.get("secretKey") or "").strip()
     if not (secret_id and secret_key):
         raise NoKeys(f"{shown} needs both secretId and secretKey")
@@ -141,7 +146,7 @@ def from_tccli(name: str) -> Optional[Keys]:
     return _found(Keys(secret_id, secret_key, token, f"tccli profile {name} in {shown}"))
 
 
-def from_cvm_role() -> Keys:
+def from_cvm_role(where: str = "--use-cvm-role") -> Keys:
     from tencentcloud.common import credential
 
     try:
@@ -149,7 +154,7 @@ def from_cvm_role() -> Keys:
     except Exception:  # the SDK's lookup failing in any way means no keys from it
         secret_id = secret_key = token = None
     if not (secret_id and secret_key and token):
-        raise NoKeys("--use-cvm-role: the instance metadata service gave no role keys (is this a CVM with a "
+        raise NoKeys(f"{where}: the instance metadata service gave no role keys (is this a CVM with a "
                      "CAM role bound to it?)")
     return _found(Keys(secret_id, secret_key, token, "the CVM's role"))
 
@@ -171,22 +176,33 @@ def resolve(profile: Optional[str] = None, cvm_role: bool = False, purpose: str 
         from tencentcloud.common import credential
     except ImportError:
         raise CliError("the Tencent Cloud SDK is missing: pip install -r requirements-dev.txt") from None
-    for provider, where in ((credential.EnvironmentVariableCredential(), "the environment: TENCENTCLOUD_SECRET_ID"),
-                            (credential.ProfileCredential(), f"profile default in {credentials_file()}")):
-        try:
-            found = provider.get_credential()
-        except Exception:  # the SDK refusing a malformed key (spaces, empty) is no keys from it
-            found = None
-        if found is not None:
-            return _found(Keys(found.secret_id, found.secret_key, getattr(found, "token", None) or None, where))
-    tccli = _profile_name("TCCLI_PROFILE", env.get("TCCLI_PROFILE", "").strip() or "default")
-    keys = from_tccli(tccli)
+    found = _sdk(credential.EnvironmentVariableCredential())
+    if found is not None:
+        return _found(Keys(found.secret_id, found.secret_key, env.get(TCCLI_TOKEN, "").strip() or None,
+                           "the environment: TENCENTCLOUD_SECRET_ID"))
+    chosen = env.get("TCCLI_PROFILE", "").strip()
+    if chosen:
+        keys = from_tccli(chosen, "TCCLI_PROFILE")
+        if keys is None:
+            raise NoKeys(f"TCCLI_PROFILE is {chosen[:64]!r}, and there is no {TCCLI_FILE.format(chosen)}")
+        return keys
+    found = _sdk(credential.ProfileCredential())
+    if found is not None:
+        return _found(Keys(found.secret_id, found.secret_key, None, f"profile default in {credentials_file()}"))
+    keys = from_tccli("default", "tccli's default profile")
     if keys is not None:
         return keys
     raise NoKeys(f"no keys to {purpose}: looked in TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY, "
                  f"TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, [default] of {' or '.join(FILES)}, "
-                 f"and {TCCLI_FILE.format(tccli)}; "
+                 f"and {TCCLI_FILE.format('default')}; "
                  "set one, or give --profile NAME, or --use-cvm-role on a CVM with a role")
+
+
+def _sdk(provider):
+    try:
+        return provider.get_credential()
+    except Exception:  # the SDK refusing a malformed key (spaces, empty) is no keys from it
+        return None
 
 
 def scrubbed(text: str) -> str:
@@ -197,7 +213,7 @@ def scrubbed(text: str) -> str:
 
     env = os.environ
     secrets = [env.get(k, "") for k in ("TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRETKEY", "TENCENTCLOUD_SESSIONTOKEN",
-                                        "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY")]
+                                        "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", TCCLI_TOKEN)]
     secrets += FOUND
     try:
         secrets += load(env).notify.secrets()
@@ -209,6 +225,6 @@ def scrubbed(text: str) -> str:
 def add_arguments(p) -> None:
     """--profile and --use-cvm-role, on every command that calls Tencent Cloud."""
     p.add_argument("--profile", metavar="NAME", help=f"keys from this profile: [NAME] of {FILES[0]} (the SDK's "
-                   f"file), else {TCCLI_FILE.format('NAME')} (tccli's); default: the environment, then [default], "
-                   "then tccli's default profile")
+                   f"file), else {TCCLI_FILE.format('NAME')} (tccli's); default: the environment, then tccli's "
+                   "$TCCLI_PROFILE if set, else [default], then tccli's default profile")
     p.add_argument("--use-cvm-role", action="store_true", help="keys from the CAM role of the CVM this runs on")
