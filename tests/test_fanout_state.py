@@ -89,6 +89,12 @@ def test_history_shows_a_fanout_with_all_its_shards_as_one_run(cloud, monkeypatc
     recorded = [w for w in workers if w["sweep"]["recorded"]]
     assert len(report["fanout"]["shards"]) == len(workers) == 7
     assert run["shards_reported"] == len(recorded) and run["shards_quiet"] == 7 - len(recorded) > 0
+    # What the quiet shards looked at is told, though no shard of them stored a summary.
+    quiet = [s for s in report["fanout"]["shards"] if s.get("quiet")]
+    assert run["buckets_quiet"] == sum(s["buckets"] for s in quiet) > 0
+    main(["history"])
+    (row,) = [line for line in capsys.readouterr().out.splitlines() if report["run_id"] in line]
+    assert row.endswith(f"{run['buckets_quiet']} buckets unchanged ({len(quiet)} quiet shards)")
     assert sorted(s["run_id"] for s in run["shard_runs"]) == sorted(w["run_id"] for w in recorded)
     assert run["summary"] == {"unbound": 5, "deferred": sum(w["summary"].get("deferred", 0) for w in recorded)}
     assert sum(w["summary"].get("deferred", 0) for w in workers) == 9

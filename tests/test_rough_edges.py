@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 
 import pytest
 
@@ -93,6 +94,14 @@ def test_history_text_of_a_failed_run_shows_the_error_not_nothing_to_do():
                              "recorded_at": "2026-01-01T00:00:00Z", "error": {"code": "discovery_failed"}}], [])
     row = text.splitlines()[2]
     assert "(error: discovery_failed)" in row and "nothing to do" not in row
+
+
+def test_history_page_of_a_failed_run_shows_the_error_not_nothing_to_do():
+    page = html_report.render([{"run_id": "r1", "trigger": "timer", "dry_run": True, "ok": False, "summary": {},
+                                "recorded_at": "2026-01-01T00:00:00Z", "error": {"code": "discovery_failed"}}],
+                              [], datetime(2026, 1, 2, tzinfo=timezone.utc), "here")
+    (row,) = [line for line in page.split("<tr") if 'data-run="r1"' in line]
+    assert "discovery_failed" in row and "nothing to do" not in row
 
 
 # --- messages in the user's words ----------------------------------------------------------------

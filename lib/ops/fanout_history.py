@@ -73,7 +73,9 @@ def group(reports: list) -> list:
         expected = len(run["fanout"].get("shards", [])) if run.get("coordinator") else None
         run["shards_reported"] = len(run["shard_runs"])
         # A shard that ended with nothing new wrote nothing; its coordinator marked it `quiet`.
-        run["shards_quiet"] = sum(1 for s in run["fanout"].get("shards", []) if s.get("quiet"))
+        quiet = [s for s in run["fanout"].get("shards", []) if s.get("quiet")]
+        run["shards_quiet"] = len(quiet)
+        run["buckets_quiet"] = sum(s.get("buckets") or 0 for s in quiet if isinstance(s.get("buckets"), int))
         if expected is not None and run["shards_reported"] < sum(1 for s in run["fanout"]["shards"]
                                                                   if s.get("dispatched") and not s.get("quiet")):
             run["ok"] = False  # a shard that started has not (yet) stored its report

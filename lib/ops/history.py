@@ -153,12 +153,26 @@ def mode(report: dict) -> str:
     return "dry run" if report.get("dry_run") else "live"
 
 
+def quiet_note(report: dict) -> Optional[str]:
+    """What a fanned-out sweep's quiet shards looked at: their buckets are in no summary, because a
+    shard with nothing new stores nothing."""
+    shards = report.get("shards_quiet")
+    if not isinstance(shards, int) or shards <= 0:
+        return None
+    buckets = report.get("buckets_quiet")
+    buckets = f"{buckets} buckets" if isinstance(buckets, int) else "its buckets"
+    return f"{buckets} unchanged ({shards} quiet shard{'s' if shards != 1 else ''})"
+
+
 # -- text ------------------------------------------------------------------------------------------
 def as_text(runs: list[dict], latest: list[dict], bucket: Optional[str] = None) -> str:
     lines = [] if not bucket else _bucket_lines(bucket, latest)
     lines += ["RUNS", f"{'WHEN':20}  {'TRIGGER':7}  {'MODE':7}  {'OK':5}  RUN ID / SUMMARY"]
     for r in runs:
         summary = ", ".join(f"{k}: {v}" for k, v in (r.get("summary") or {}).items())
+        quiet = quiet_note(r)
+        if quiet:
+            summary = (summary + ", " if summary else "") + quiet
         if r.get("error"):
             summary = (summary + " " if summary else "") + f"(error: {printable(r['error'].get('code'))})"
         lines.append(f"{printable(str(r.get('recorded_at', '-'))[:19]):20}  {printable(r.get('trigger') or '-'):7}  "

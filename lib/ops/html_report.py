@@ -5,7 +5,7 @@ from html import escape
 from typing import Optional
 
 from ..decide import OUTCOMES
-from .history import console_url, mode, needing_a_person, per_day, reason_text
+from .history import console_url, mode, needing_a_person, per_day, quiet_note, reason_text
 
 COLOURS = {"unbound": "#2e7d32", "would_unbind": "#81c784", "blocked": "#ef6c00", "refused": "#c62828",
            "not_bound": "#90a4ae", "unbinding": "#4fc3f7", "skipped": "#cfd8dc", "deferred": "#7e57c2",
@@ -23,7 +23,7 @@ vertical-align:top}th{background:#f6f8fa;font-weight:600}
 .legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:10px;height:10px;
 margin-right:4px;border-radius:2px}
 code{font-size:12px;background:#f6f8fa;padding:1px 4px;border-radius:4px;white-space:nowrap;display:inline-block}
-.empty{color:#57606a;font-style:italic}td.b{white-space:nowrap}details{margin-top:4px;font-size:12px}
+.empty{color:#57606a;font-style:italic}.quiet{color:#57606a}td.b{white-space:nowrap}details{margin-top:4px;font-size:12px}
 """
 
 
@@ -123,10 +123,14 @@ def _people_rows(latest: list[dict]) -> str:
 def _run_rows(runs: list[dict]) -> str:
     rows = []
     for r in runs:
-        summary = " ".join(f"{_badge(k)}&nbsp;{int(v)}" for k, v in (r.get("summary") or {}).items()) or "nothing to do"
+        summary = " ".join(f"{_badge(k)}&nbsp;{int(v)}" for k, v in (r.get("summary") or {}).items())
+        quiet = quiet_note(r)
+        if quiet:
+            summary += f' <span class="quiet">{escape(quiet)}</span>'
         error = r.get("error")
         if error:
             summary += f' <span class="outcome" style="background:#b71c1c">{escape(str(error.get("code")))}</span>'
+        summary = summary.strip() or "nothing to do"
         rows.append(f'<tr class="run" data-run="{escape(str(r.get("run_id")), quote=True)}">'
                     f'<td class="b">{escape(str(r.get("recorded_at") or "-")[:19])}</td><td>{escape(str(r.get("trigger") or "-"))}</td>'
                     f'<td class="b">{mode(r)}</td><td>{"yes" if r.get("ok") else "no"}</td>'
