@@ -5,7 +5,7 @@ import sys
 from datetime import datetime, timezone
 
 from ..buckets import InvalidBucket, validate_region
-from . import output
+from . import credentials, output
 from .errors import CliError, one_line
 
 HELP = "every bucket, its CI status and what would block an unbind now (read-only)"
@@ -25,6 +25,7 @@ def add_arguments(p) -> None:
     p.add_argument("--logs", action="store_true", help="also write a JSON log line per bucket, with its calls, to stderr")
     p.add_argument("--simulate", action="store_true", help="use the built-in fake cloud (the demo), not Tencent Cloud")
     p.add_argument("--scenario", help="with --simulate: a scenario file (JSON) instead of the demo one")
+    credentials.add_arguments(p)
 
 
 class Progress:
@@ -67,7 +68,7 @@ def main(args) -> int:
     from .opsenv import environment, secrets_of  # the SDKs load only once the arguments are known to be good
 
     regions = _regions(args.region)
-    with environment(args) as (settings, env, cloud):
+    with environment(args, "list the buckets and read their CI state") as (settings, env, cloud):
         log = output.function_log(args.logs, env)
         progress = Progress()
         taken = inventory.take(settings, regions, log=log, progress=progress)

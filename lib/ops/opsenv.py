@@ -2,8 +2,9 @@
 and for --simulate a fake cloud loaded with the demo (or --scenario) and its state bucket.
 
 Everything an operator can get wrong is settled here before any call: the scenario file, the
-settings (the function's own check and words), the keys. A live command reads the keys in
-TENCENTCLOUD_SECRETID/SECRETKEY/SESSIONTOKEN, as `invoke` does.
+settings (the function's own check and words), the command's own input, then the keys. A live
+command finds its keys as every other command does (lib/ops/credentials.py: the environment, the
+SDK's and tccli's files, --profile, --use-cvm-role).
 """
 
 import os
@@ -11,13 +12,10 @@ from contextlib import contextmanager
 from typing import Optional
 
 from .errors import CliError
-from .invoking import _load_scenario, _settings, read_json_file
+from .invoking import _load_scenario, _settings, keys_env, read_json_file
 from .simulation import SIM_CREDENTIALS, SIM_STATE_ENV, simulated_state
 
 SIM_APPID = "1250000000"  # the demo scenario's account
-
-MISSING_KEYS = ("missing_credentials: set TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY (and "
-                "TENCENTCLOUD_SESSIONTOKEN for temporary keys), or use --simulate")
 
 
 def simulated_env(base: Optional[dict] = None, scenario=None) -> dict:
@@ -46,20 +44,24 @@ def fake_cloud(scenario, path):
 
 
 @contextmanager
-def environment(args, before=None):
+def environment(args, purpose: str, before=None):
     """(settings, env, fake cloud or None) for the command; the fake intercepts HTTP meanwhile.
 
     `before(settings)` runs once the settings are known and before the fake is started or any key
-    is used: the command's own checks of its input, so bad input sends nothing."""
+    is looked for: the command's own checks of its input, so bad input sends nothing (not even a
+    question to the instance's metadata service)."""
     simulate = getattr(args, "simulate", False)
+    if simulate and (getattr(args, "profile", None) or getattr(args, "use_cvm_role", False)):
+        raise CliError("--simulate uses the fake cloud's keys: drop --profile/--use-cvm-role")
     scenario_path = getattr(args, "scenario", None)
     scenario = read_json_file(scenario_path, "scenario") if scenario_path else None
     env = simulated_env(scenario=scenario) if simulate else dict(os.environ)
     settings = _settings(env)
     if before is not None:
         before(settings)
-    if not settings.credentials:
-        raise CliError(MISSING_KEYS)
+    if not simulate:
+        env.update(keys_env(args, purpose))
+        settings = _settings(env)
     if not simulate:
         yield settings, env, None
         return

@@ -13,6 +13,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
+from . import credentials
 from .errors import CliError, one_line
 
 ASK_ABOVE = 5  # as a live `invoke`: more buckets than this, or a whole run, asks for yes
@@ -43,6 +44,7 @@ def command(_name: str):
         p.add_argument("--simulate", action="store_true", help="the built-in fake cloud: the demo, after its live "
                        f"unbind run ({DEMO_RUN}), so that there is something to undo")
         p.add_argument("--scenario", help="with --simulate: a scenario file (JSON) instead of the demo one")
+        credentials.add_arguments(p)
 
     return HELP, DESCRIPTION, add, main
 
@@ -194,7 +196,8 @@ def main(args) -> int:
         raise CliError("name the buckets: --bucket NAME-APPID --region REGION (repeatable), or --run RUN_ID")
     named = [] if args.run else targets.pairs(args.bucket, args.region)
 
-    with environment(args, lambda settings: targets.check_owner(named, settings.appid)) as (settings, env, cloud):
+    with environment(args, "bind buckets to CI (or with --run, read the state bucket)",
+                     lambda settings: targets.check_owner(named, settings.appid)) as (settings, env, cloud):
         if cloud is not None:
             _seed_demo(cloud, env)
         appid = settings.appid or targets.own_appid(settings)

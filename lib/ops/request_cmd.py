@@ -11,6 +11,7 @@ import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+from . import credentials
 from .errors import CliError
 
 MAX_TAGS = 50  # COS: at most 50 tags a bucket ("Bucket Tag Overview", COS documentation 436/31509)
@@ -41,6 +42,7 @@ def command(name: str):
         p.add_argument("--json", action="store_true", help="print per bucket tags_before and tags_after as JSON")
         p.add_argument("--simulate", action="store_true", help="use the built-in fake cloud (the demo)")
         p.add_argument("--scenario", help="with --simulate: a scenario file (JSON) instead of the demo one")
+        credentials.add_arguments(p)
 
     return HELP[name], DESCRIPTION[name], add, lambda args: main(name, args)
 
@@ -146,7 +148,7 @@ def main(name: str, args) -> int:
     def before(settings):
         picked["refs"], picked["value"], picked["file"] = _targets(name, args, settings)
 
-    with environment(args, before) as (settings, env, cloud):
+    with environment(args, "read and write buckets' tags", before) as (settings, env, cloud):
         refs, value = picked["refs"], picked["value"]
         if not refs:
             print("no bucket in the inventory could be unbound today: nothing to change")
