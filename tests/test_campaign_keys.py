@@ -2,6 +2,7 @@
 command does: the environment, the SDK's and tccli's files, --profile, --use-cvm-role. The fake
 cloud takes only the profile's keys, so a call signed with others fails there."""
 
+import json
 import os
 
 import pytest
@@ -90,3 +91,40 @@ def test_simulate_takes_no_profile(capsys, command):
     assert main(argv) == 2
     out, err = capsys.readouterr()
     assert out == "" and "--simulate uses the fake cloud's keys" in err
+
+
+def test_rebind_of_a_run_without_a_state_bucket_is_told_before_any_key_is_looked_for(profile_cloud, capsys):
+    code = main(["rebind", "--run", "some-run"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--run reads the state bucket's history" in err and "no keys" not in err
+    assert profile_cloud.calls == []
+
+
+def test_an_inventory_with_no_candidate_is_nothing_to_change_without_keys(profile_cloud, capsys, tmp_path):
+    listed = tmp_path / "inventory.json"
+    listed.write_text(json.dumps({"buckets": []}))
+    code = main(["request", "--from-inventory", str(listed)])
+    out, err = capsys.readouterr()
+    assert code == 0 and "nothing to change" in out and err == "" and profile_cloud.calls == []
+
+
+@pytest.mark.parametrize("flag, example", [("--csv", "inventory.csv"), ("--html", "inventory.html")])
+def test_an_inventory_file_that_cannot_be_written_is_told_before_the_scan(profile_cloud, capsys, tmp_path, flag,
+                                                                         example):
+    write_profiles(os.environ["HOME"], prod=PROD)
+    code = main(["inventory", "--profile", "prod", flag, str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and f"is a directory; give a file name such as {tmp_path}/{example}" in err
+    assert profile_cloud.calls == []  # the scan never began
+    code = main(["inventory", "--profile", "prod", flag, str(tmp_path / "missing" / example)])
+    assert code == 2 and "does not exist" in capsys.readouterr().err and profile_cloud.calls == []
+
+
+def test_a_secret_quoted_in_a_command_error_is_scrubbed(profile_cloud, capsys, monkeypatch):
+    # A service's message can quote anything, the caller's keys included; the one error line never shows them.
+    write_profiles(os.environ["HOME"], prod=PROD)
+    monkeypatch.delenv("TENCENTCLOUD_APPID")
+    profile_cloud.inject("cam:GetUserAppId", status=500, code="InternalError", message=f"key {PROD[1]} refused")
+    code = main(["request", "--bucket", UNTAGGED, "--region", REGION, "--profile", "prod"])
+    err = capsys.readouterr().err
+    assert code == 2 and PROD[1] not in err

@@ -11,7 +11,7 @@ import sys
 
 from .. import __version__
 from . import credentials, deploy_cmds
-from .errors import START_FAILED, CliError, one_line
+from .errors import START_FAILED, CliError, NothingToDo, one_line
 
 PROG = "cos-ci-unbinder"
 EXIT_CODES = """exit codes:
@@ -153,9 +153,12 @@ def main(argv=None) -> int:
         return START_FAILED
     try:
         return args.func(args)
-    except CliError as err:
-        print(f"{PROG}: {err}", file=sys.stderr)
+    except CliError as err:  # it may quote a service's message, and a service's message anything
+        print(credentials.scrubbed(f"{PROG}: {err}"), file=sys.stderr)
         return err.code
+    except NothingToDo as done:
+        print(done)
+        return 0
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130

@@ -1,4 +1,5 @@
-"""The one error an operator command raises when it cannot start: one line, exit code 2."""
+"""The one error an operator command raises when it cannot start (one line, exit code 2), and the
+word that it has nothing to do."""
 
 START_FAILED = 2
 
@@ -10,6 +11,11 @@ class CliError(Exception):
     helps, what to do. Nothing has been changed when it is raised."""
 
     code = START_FAILED
+
+
+class NothingToDo(Exception):
+    """The command's own input leaves nothing to do: its message goes to stdout, the exit code is 0,
+    and no key was looked for and no call made."""
 
 
 def json_problem(err: Exception) -> str:

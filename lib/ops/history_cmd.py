@@ -4,12 +4,11 @@
                             [--from DIR | --simulate]
 
 Without --from or --simulate it reads the state bucket the function's settings name
-(CI_UNBIND_STATE_BUCKET, _REGION, _PREFIX) with the keys in TENCENTCLOUD_SECRETID/SECRETKEY.
+(CI_UNBIND_STATE_BUCKET, _REGION, _PREFIX) with the keys of lib/ops/credentials.py (--profile too).
 """
 
 import os
 import sys
-import tempfile
 from datetime import datetime, timedelta, timezone
 
 from .. import invocation
@@ -20,6 +19,7 @@ from ..settings import SettingsError, load
 from ..state.store import StateError, StateStore
 from . import credentials, fanout_history, history, html_report
 from .errors import one_line
+from .outfile import OutputFile
 from .simulation import SIM_CREDENTIALS, SIM_REGION, SIM_STATE_BUCKET, simulated_state
 
 HELP = "the runs and the buckets that need a person, from the state bucket"
@@ -83,46 +83,6 @@ def _from_state(args, since: datetime, now: datetime):
     return history.runs_from_state(store, since, now), history.latest_from_state(store)
 
 
-class _Page:
-    """The --html file, proven writable before any work (a hidden file beside it, renamed over it
-    at the end, so a failed run never leaves half a page), or a one-line reason it cannot be."""
-
-    def __init__(self, path: str):
-        self.path, self.tmp = path, None
-        if os.path.isdir(path):
-            raise history.HistoryError(f"--html {path}: is a directory; give a file name such as {path}/history.html")
-        if os.path.exists(path) and not os.path.isfile(path):
-            # A device or a pipe (/dev/stdout): written in place, never renamed over.
-            if not os.access(path, os.W_OK):
-                raise history.HistoryError(f"--html {path}: not writable")
-            return
-        folder = os.path.dirname(path) or "."
-        if not os.path.isdir(folder):
-            raise history.HistoryError(f"--html {path}: the folder {folder} does not exist")
-        try:
-            fd, self.tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".part")
-            os.close(fd)
-        except OSError as err:
-            raise history.HistoryError(f"--html {path}: cannot write in {folder}: {err.strerror or err}") from None
-
-    def write(self, text: str) -> None:
-        try:
-            with open(self.tmp or self.path, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            if self.tmp:
-                os.replace(self.tmp, self.path)
-                self.tmp = None
-        except OSError as err:
-            raise history.HistoryError(f"--html {self.path}: cannot be written: {err.strerror or err}") from None
-
-    def discard(self) -> None:
-        if self.tmp:
-            try:
-                os.remove(self.tmp)
-            except OSError:
-                pass
-
-
 def main(args, now=None) -> int:
     """0: nothing needs a person; 1: something does; 2: the history could not be read."""
     now = now or datetime.now(timezone.utc)
@@ -135,7 +95,7 @@ def main(args, now=None) -> int:
         print("history: --json and --html write different things: choose one", file=sys.stderr)
         return 2
     try:
-        page = _Page(args.html) if args.html else None
+        page = OutputFile(args.html, "--html", "history.html", history.HistoryError) if args.html else None
         return _show(args, now, page)
     except history.HistoryError as err:
         print(one_line(f"history: {err}"), file=sys.stderr)

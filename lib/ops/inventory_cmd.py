@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from ..buckets import InvalidBucket, validate_region
 from . import credentials, output
 from .errors import CliError, one_line
+from .outfile import OutputFile
 
 HELP = "every bucket, its CI status and what would block an unbind now (read-only)"
 DESCRIPTION = (
@@ -54,20 +55,24 @@ def _regions(values) -> list:
         raise CliError(one_line(f"--region: {err}")) from None
 
 
-def _write(path: str, text: str) -> None:
-    try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as err:
-        raise CliError(one_line(f"cannot write {path}: {err.strerror or err}")) from None
-
-
 def main(args) -> int:
     """0: every check answered; 1: some check or account failed (its rows cannot be trusted)."""
+
+    regions = _regions(args.region)
+    # The file first: one that cannot be written is said before the scan, not after it.
+    target = args.csv or args.html
+    out = OutputFile(target, *(("--csv", "inventory.csv") if args.csv else ("--html", "inventory.html"))) if target else None
+    try:
+        return _inventory(args, regions, out)
+    finally:
+        if out is not None:
+            out.discard()
+
+
+def _inventory(args, regions, out) -> int:
     from . import inventory
     from .opsenv import environment, secrets_of  # the SDKs load only once the arguments are known to be good
 
-    regions = _regions(args.region)
     with environment(args, "list the buckets and read their CI state") as (settings, env, cloud):
         log = output.function_log(args.logs, env)
         progress = Progress()
@@ -86,12 +91,12 @@ def main(args) -> int:
     if args.json:
         print(json.dumps({k: data[k] for k in ("buckets", "summary", "accounts")}, indent=2, ensure_ascii=False))
     elif args.csv:
-        _write(args.csv, inventory_out.to_csv(data))
+        out.write(inventory_out.to_csv(data))
         print(f"wrote {args.csv}: {len(data['buckets'])} buckets")
         print("\n".join(inventory_out.summary_lines(data)))
     elif args.html:
         source = "the simulated demo" if args.simulate else f"APPID {appids}"
-        _write(args.html, inventory_out.html(data, datetime.now(timezone.utc), source))
+        out.write(inventory_out.html(data, datetime.now(timezone.utc), source))
         print(f"wrote {args.html}: {len(data['buckets'])} buckets")
         print("\n".join(inventory_out.summary_lines(data)))
     else:

@@ -50,6 +50,8 @@ def command(_name: str):
 
 
 DEMO_RUN = "demo-unbind"
+NO_STATE_BUCKET = ("--run reads the state bucket's history: set CI_UNBIND_STATE_BUCKET and CI_UNBIND_STATE_REGION "
+                   "(as the function has them)")
 
 
 def _seed_demo(cloud, env) -> None:
@@ -88,8 +90,7 @@ def run_buckets(settings, run_id: str) -> list:
     from ..state.store import StateError
 
     if not settings.state_bucket:
-        raise CliError("--run reads the state bucket's history: set CI_UNBIND_STATE_BUCKET and "
-                       "CI_UNBIND_STATE_REGION (as the function has them)")
+        raise CliError(NO_STATE_BUCKET)
     store = _store(settings)
     try:
         listed = [info.key for info in store.list(RUNS)]
@@ -196,8 +197,13 @@ def main(args) -> int:
         raise CliError("name the buckets: --bucket NAME-APPID --region REGION (repeatable), or --run RUN_ID")
     named = [] if args.run else targets.pairs(args.bucket, args.region)
 
-    with environment(args, "bind buckets to CI (or with --run, read the state bucket)",
-                     lambda settings: targets.check_owner(named, settings.appid)) as (settings, env, cloud):
+    def before(settings):
+        if args.run and not settings.state_bucket:
+            raise CliError(NO_STATE_BUCKET)
+        targets.check_owner(named, settings.appid)
+
+    with environment(args, "bind buckets to CI (or with --run, read the state bucket)", before) as (settings, env,
+                                                                                                   cloud):
         if cloud is not None:
             _seed_demo(cloud, env)
         appid = settings.appid or targets.own_appid(settings)

@@ -12,7 +12,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from . import credentials
-from .errors import CliError
+from .errors import CliError, NothingToDo
 
 MAX_TAGS = 50  # COS: at most 50 tags a bucket ("Bucket Tag Overview", COS documentation 436/31509)
 ASK_ABOVE = 5  # as a live `invoke`: more buckets than this, or a file of them, asks for yes
@@ -147,12 +147,11 @@ def main(name: str, args) -> int:
 
     def before(settings):
         picked["refs"], picked["value"], picked["file"] = _targets(name, args, settings)
+        if not picked["refs"]:
+            raise NothingToDo("no bucket in the inventory could be unbound today: nothing to change")
 
     with environment(args, "read and write buckets' tags", before) as (settings, env, cloud):
         refs, value = picked["refs"], picked["value"]
-        if not refs:
-            print("no bucket in the inventory could be unbound today: nothing to change")
-            return 0
         if not settings.appid:
             targets.check_owner(refs, targets.own_appid(settings))
         if not args.simulate and (len(refs) > ASK_ABOVE or picked["file"]):
