@@ -128,3 +128,16 @@ def test_a_secret_quoted_in_a_command_error_is_scrubbed(profile_cloud, capsys, m
     code = main(["request", "--bucket", UNTAGGED, "--region", REGION, "--profile", "prod"])
     err = capsys.readouterr().err
     assert code == 2 and PROD[1] not in err
+
+
+@pytest.mark.parametrize("shell_appid, source", [(True, "TENCENTCLOUD_APPID"), (False, "CAM GetUserAppId for your keys")])
+def test_a_bucket_of_another_account_says_where_the_accounts_appid_came_from(profile_cloud, capsys, monkeypatch,
+                                                                          shell_appid, source):
+    # A shell's TENCENTCLOUD_APPID may be another account's than the keys of --profile: the refusal names it.
+    write_profiles(os.environ["HOME"], prod=PROD)
+    if not shell_appid:
+        monkeypatch.delenv("TENCENTCLOUD_APPID")
+    code = main(["request", "--bucket", "theirs-1250009999", "--region", REGION, "--profile", "prod"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"not to this account's {APPID} (from {source}): nothing was sent" in err
+    assert profile_cloud.count(endpoint="PUT /?tagging") == 0

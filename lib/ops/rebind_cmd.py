@@ -207,7 +207,7 @@ def main(args) -> int:
         if cloud is not None:
             _seed_demo(cloud, env)
         appid = settings.appid or targets.own_appid(settings)
-        targets.check_owner(named, appid)
+        targets.check_owner(named, appid, "TENCENTCLOUD_APPID" if settings.appid else "CAM GetUserAppId for your keys")
         refs = run_buckets(settings, args.run) if args.run else named
         foreign = [r for r in refs if r.appid != appid]
         if foreign:

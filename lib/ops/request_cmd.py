@@ -153,7 +153,7 @@ def main(name: str, args) -> int:
     with environment(args, "read and write buckets' tags", before) as (settings, env, cloud):
         refs, value = picked["refs"], picked["value"]
         if not settings.appid:
-            targets.check_owner(refs, targets.own_appid(settings))
+            targets.check_owner(refs, targets.own_appid(settings), "CAM GetUserAppId for your keys")
         if not args.simulate and (len(refs) > ASK_ABOVE or picked["file"]):
             what = f"{settings.tag_key}={value}" if name == "request" else f"remove {settings.tag_key}"
             print(f"LIVE {name} on {len(refs)} buckets ({what}, every other tag kept):", file=sys.stderr)

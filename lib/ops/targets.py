@@ -68,14 +68,16 @@ def not_before(text: Optional[str]) -> str:
     return text
 
 
-def check_owner(refs, appid: Optional[str]) -> None:
-    """Every bucket must be the account's own: a bucket of another APPID is refused before any call."""
+def check_owner(refs, appid: Optional[str], source: str = "TENCENTCLOUD_APPID") -> None:
+    """Every bucket must be the account's own: a bucket of another APPID is refused before any call.
+    `source` says where the account's APPID came from: a shell's TENCENTCLOUD_APPID may be another
+    account's than the keys of --profile."""
     if appid is None:
         return
     for ref in refs:
         if ref.appid != appid:
-            raise CliError(f"{ref.bucket} belongs to APPID {ref.appid}, not to this account's {appid}: "
-                           "nothing was sent")
+            raise CliError(f"{ref.bucket} belongs to APPID {ref.appid}, not to this account's {appid} (from "
+                           f"{source}): nothing was sent")
 
 
 def own_appid(settings) -> str:
