@@ -57,11 +57,14 @@ def _regions(values) -> list:
 
 def main(args) -> int:
     """0: every check answered; 1: some check or account failed (its rows cannot be trusted)."""
-
     regions = _regions(args.region)
     # The file first: one that cannot be written is said before the scan, not after it.
-    target = args.csv or args.html
-    out = OutputFile(target, *(("--csv", "inventory.csv") if args.csv else ("--html", "inventory.html"))) if target else None
+    if args.csv:
+        out = OutputFile(args.csv, "--csv", "inventory.csv")
+    elif args.html:
+        out = OutputFile(args.html, "--html", "inventory.html")
+    else:
+        out = None
     try:
         return _inventory(args, regions, out)
     finally:

@@ -19,6 +19,7 @@ from .errors import CliError, json_problem, one_line
 from .simulation import SIM_CREDENTIALS, SIM_STATE_ENV, simulated_state
 
 # Run errors that mean the run never started: exit 2, and no table that could pass for success.
+SIMULATE_TAKES_NO_KEYS = "--simulate uses the fake cloud's keys: drop --profile/--use-cvm-role"
 NOT_STARTED = ("invalid_event", "invalid_settings", "missing_credentials")
 
 
@@ -124,7 +125,7 @@ def invoke(args) -> int:
 
     env = dict(os.environ)
     if args.simulate and (args.profile or args.use_cvm_role):
-        raise CliError("--simulate uses the fake cloud's keys: drop --profile/--use-cvm-role")
+        raise CliError(SIMULATE_TAKES_NO_KEYS)
     if not args.simulate:
         env.update(keys_env(args, "read tags and CI status (and with --apply, unbind)"))
     if args.simulate:

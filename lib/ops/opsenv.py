@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Optional
 
 from .errors import CliError
-from .invoking import _load_scenario, _settings, keys_env, read_json_file
+from .invoking import SIMULATE_TAKES_NO_KEYS, _load_scenario, _settings, keys_env, read_json_file
 from .simulation import SIM_CREDENTIALS, SIM_STATE_ENV, simulated_state
 
 SIM_APPID = "1250000000"  # the demo scenario's account
@@ -52,7 +52,7 @@ def environment(args, purpose: str, before=None):
     question to the instance's metadata service)."""
     simulate = getattr(args, "simulate", False)
     if simulate and (getattr(args, "profile", None) or getattr(args, "use_cvm_role", False)):
-        raise CliError("--simulate uses the fake cloud's keys: drop --profile/--use-cvm-role")
+        raise CliError(SIMULATE_TAKES_NO_KEYS)
     scenario_path = getattr(args, "scenario", None)
     scenario = read_json_file(scenario_path, "scenario") if scenario_path else None
     env = simulated_env(scenario=scenario) if simulate else dict(os.environ)
@@ -61,9 +61,7 @@ def environment(args, purpose: str, before=None):
         before(settings)
     if not simulate:
         env.update(keys_env(args, purpose))
-        settings = _settings(env)
-    if not simulate:
-        yield settings, env, None
+        yield _settings(env), env, None
         return
     cloud = fake_cloud(scenario, scenario_path)
     with cloud:
